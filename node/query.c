@@ -1,0 +1,355 @@
+/*
+ * query.c — lists, cards and search (see query.h).
+ *
+ * Search design: names go through FTS5 (unicode61, prefix) word by word;
+ * e-mails and phones are rows of `channels` indexed by a trigram FTS5 table
+ * over their normalized form, so a phone is found from any run of three or
+ * more of its digits, and a number typed in national format ("8 495 …") is
+ * first normalized with the replica's default country.
+ */
+#include "query.h"
+#include "entity.h"
+#include "error.h"
+#include "normalize.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define Q_MAX 200
+
+static json_t *column_json(sqlite3_stmt *q, int i)
+{
+	switch (sqlite3_column_type(q, i)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(q, i));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(q, i));
+	case SQLITE_TEXT:
+		return json_stringn((const char *)sqlite3_column_text(q, i), (size_t)sqlite3_column_bytes(q, i));
+	case SQLITE_BLOB:
+		return json_string("(binary)");
+	default:
+		return json_null();
+	}
+}
+
+static json_t *row_json(sqlite3_stmt *q)
+{
+	json_t *o = json_object();
+	int n = sqlite3_column_count(q);
+	for (int i = 0; i < n; i++)
+		json_object_set_new(o, sqlite3_column_name(q, i), column_json(q, i));
+	return o;
+}
+
+/* Run sql with up to two text args; append every row as an object to arr. */
+static int rows_into(json_t *arr, crm_store *st, const char *sql, const char *a1, const char *a2)
+{
+	sqlite3_stmt *q;
+	crm_db *db = crm_store_db(st);
+	int err = crm_db_prepare(db, &q, sql);
+	if (err < 0)
+		return err;
+	if (a1)
+		sqlite3_bind_text(q, 1, a1, -1, SQLITE_TRANSIENT);
+	if (a2)
+		sqlite3_bind_text(q, 2, a2, -1, SQLITE_TRANSIENT);
+	while ((err = crm_db_step(db, q)) == 1)
+		json_array_append_new(arr, row_json(q));
+	sqlite3_reset(q);
+	return err;
+}
+
+/* Per-entity SELECT with the readable extras a list shows. */
+static const char *select_sql(const char *entity)
+{
+	if (strcmp(entity, "deal") == 0)
+		return "SELECT d.*, s.name AS stage, s.kind AS stage_kind, c.name AS company, "
+		       "p.name AS pipeline FROM deals d LEFT JOIN stages s ON s.id = d.stage_id "
+		       "LEFT JOIN companies c ON c.id = d.company_id LEFT JOIN pipelines p ON p.id = d.pipeline_id";
+	if (strcmp(entity, "contact") == 0)
+		return "SELECT t.*, co.name AS company, "
+		       "(SELECT value FROM channels WHERE owner_id = t.id AND kind = 'email' AND deleted = 0 ORDER BY id LIMIT 1) AS email, "
+		       "(SELECT value FROM channels WHERE owner_id = t.id AND kind = 'phone' AND deleted = 0 ORDER BY id LIMIT 1) AS phone "
+		       "FROM contacts t LEFT JOIN companies co ON co.id = t.company_id";
+	if (strcmp(entity, "company") == 0)
+		return "SELECT t.*, "
+		       "(SELECT value FROM channels WHERE owner_id = t.id AND kind = 'email' AND deleted = 0 ORDER BY id LIMIT 1) AS email, "
+		       "(SELECT value FROM channels WHERE owner_id = t.id AND kind = 'phone' AND deleted = 0 ORDER BY id LIMIT 1) AS phone "
+		       "FROM companies t";
+	if (strcmp(entity, "task") == 0)
+		return "SELECT t.*, u.login AS assignee FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id";
+	return NULL;
+}
+
+/* Add "amount_text" ("1 234.50 EUR" style) to objects with amount+currency. */
+static void add_amount_text(json_t *o)
+{
+	json_t *amt = json_object_get(o, "amount");
+	const char *cur = json_string_value(json_object_get(o, "currency"));
+	if (!json_is_integer(amt) || !cur)
+		return;
+	char buf[64];
+	crm_format_amount(buf, sizeof(buf), json_integer_value(amt), cur);
+	json_object_set_new(o, "amount_text", json_string(buf));
+}
+
+/* FTS5 query from typed words: each word quoted and prefix-matched. */
+static int fts_query(char *out, size_t cap, const char *q)
+{
+	size_t off = 0;
+	const char *p = q;
+	out[0] = '\0';
+	while (*p) {
+		while (*p && (isspace((unsigned char)*p) || *p == '"'))
+			p++;
+		const char *w = p;
+		while (*p && !isspace((unsigned char)*p) && *p != '"')
+			p++;
+		if (p == w)
+			break;
+		int n = snprintf(out + off, cap - off, "%s\"%.*s\"*", off ? " " : "", (int)(p - w), w);
+		if (n < 0 || (size_t)n >= cap - off)
+			return CRM_ERR(CRM_ELIMIT, "search text is too long");
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static const char *fts_table(const char *entity)
+{
+	if (strcmp(entity, "contact") == 0)
+		return "contacts_fts";
+	if (strcmp(entity, "company") == 0)
+		return "companies_fts";
+	if (strcmp(entity, "deal") == 0)
+		return "deals_fts";
+	return NULL;
+}
+
+int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *search, size_t limit)
+{
+	const char *table = crm_entity_table(entity);
+	*out = NULL;
+	if (!table)
+		return CRM_ERR(CRM_EINVAL, "unknown kind of record '%s'; kinds are: %s", entity, crm_entity_names());
+	char base[1024], sql[2048], match[512] = "";
+	const char *sel = select_sql(entity);
+	if (sel)
+		snprintf(base, sizeof(base), "%s", sel);
+	else
+		snprintf(base, sizeof(base), "SELECT t.* FROM \"%s\" t", table);
+	const char *alias = strcmp(entity, "deal") == 0 ? "d" : "t";
+	const char *fts = fts_table(entity);
+	int err = 0;
+	if (search && *search && fts) {
+		if ((err = fts_query(match, sizeof(match), search)) < 0)
+			return err;
+		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 AND %s.rowid IN (SELECT rowid FROM %s WHERE %s MATCH ?1) "
+			 "ORDER BY %s.id DESC LIMIT %zu", base, alias, alias, fts, fts, alias, limit ? limit : (size_t)-1 >> 1);
+	} else if (search && *search) {
+		snprintf(match, sizeof(match), "%%%s%%", search);
+		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 AND instr(lower(%s.%s), lower(?1)) > 0 "
+			 "ORDER BY %s.id DESC LIMIT %zu", base, alias, alias,
+			 strcmp(entity, "note") == 0 ? "body" : strcmp(entity, "activity") == 0 ? "subject" :
+			 strcmp(entity, "user") == 0 || strcmp(entity, "plan") == 0 ? "id" : strcmp(entity, "branch") == 0 ? "code" : "title",
+			 alias, limit ? limit : (size_t)-1 >> 1);
+		snprintf(match, sizeof(match), "%s", search);
+	} else {
+		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 ORDER BY %s.id DESC LIMIT %zu",
+			 base, alias, alias, limit ? limit : (size_t)-1 >> 1);
+	}
+	json_t *arr = json_array();
+	err = rows_into(arr, st, sql, *match ? match : NULL, NULL);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o)
+		add_amount_text(o);
+	*out = arr;
+	return 0;
+}
+
+static int related(json_t *o, const char *key, crm_store *st, const char *sql, const char *id)
+{
+	json_t *arr = json_array();
+	int err = rows_into(arr, st, sql, id, NULL);
+	size_t i;
+	json_t *x;
+	json_array_foreach(arr, i, x)
+		add_amount_text(x);
+	json_object_set_new(o, key, arr);
+	return err;
+}
+
+#define TIMELINE_SQL(col)                                                                          \
+	"SELECT * FROM (SELECT id, kind, subject AS title, at, done, result FROM activities "          \
+	"WHERE " col " = ?1 AND deleted = 0 "                                                          \
+	"UNION ALL SELECT id, 'task', title, due, status = 'done', status FROM tasks WHERE " col      \
+	" = ?1 AND deleted = 0 "                                                                       \
+	"UNION ALL SELECT id, 'note', substr(body, 1, 200), created_at, 1, NULL FROM notes WHERE " col \
+	" = ?1 AND deleted = 0) ORDER BY at DESC, id DESC"
+
+static int show_related(json_t *o, crm_store *st, const char *entity, const char *id)
+{
+	const char *deals = "SELECT d.id, d.title, d.amount, d.currency, s.name AS stage, s.kind AS stage_kind "
+			    "FROM deals d LEFT JOIN stages s ON s.id = d.stage_id WHERE d.%s = ?1 AND d.deleted = 0 ORDER BY d.id DESC";
+	char sql[512];
+	int err = 0;
+	if (strcmp(entity, "contact") == 0 || strcmp(entity, "company") == 0) {
+		const char *col = entity[1] == 'o' && entity[2] == 'n' ? "contact_id" : "company_id";
+		err = related(o, "channels", st, "SELECT id, kind, value, normalized, label FROM channels "
+			      "WHERE owner_id = ?1 AND deleted = 0 ORDER BY kind, id", id);
+		snprintf(sql, sizeof(sql), deals, col);
+		if (err == 0)
+			err = related(o, "deals", st, sql, id);
+		if (err == 0 && strcmp(col, "company_id") == 0)
+			err = related(o, "contacts", st, "SELECT id, first_name, last_name, title FROM contacts "
+				      "WHERE company_id = ?1 AND deleted = 0 ORDER BY last_name, first_name, id", id);
+		if (err == 0)
+			err = related(o, "timeline", st, strcmp(col, "company_id") == 0 ? TIMELINE_SQL("company_id")
+										: TIMELINE_SQL("contact_id"), id);
+	} else if (strcmp(entity, "deal") == 0) {
+		err = related(o, "stage_history", st, "SELECT h.id, f.name AS from_stage, t.name AS to_stage, h.at, "
+			      "u.login AS user FROM stage_history h LEFT JOIN stages f ON f.id = h.from_stage_id "
+			      "LEFT JOIN stages t ON t.id = h.to_stage_id LEFT JOIN users u ON u.id = h.user_id "
+			      "WHERE h.deal_id = ?1 ORDER BY h.at, h.id", id);
+		if (err == 0)
+			err = related(o, "timeline", st, TIMELINE_SQL("deal_id"), id);
+	} else if (strcmp(entity, "task") == 0) {
+		err = related(o, "status_history", st, "SELECT id, status, at FROM task_history "
+			      "WHERE task_id = ?1 ORDER BY at, id", id);
+	}
+	return err;
+}
+
+int crm_query_show(json_t **out, crm_store *st, const char *entity, const char *id)
+{
+	const char *table = crm_entity_table(entity);
+	*out = NULL;
+	if (!table)
+		return CRM_ERR(CRM_EINVAL, "unknown kind of record '%s'; kinds are: %s", entity, crm_entity_names());
+	char sql[1200];
+	const char *sel = select_sql(entity);
+	const char *alias = strcmp(entity, "deal") == 0 ? "d" : "t";
+	if (sel)
+		snprintf(sql, sizeof(sql), "%s WHERE %s.id = lower(?1)", sel, alias);
+	else
+		snprintf(sql, sizeof(sql), "SELECT t.* FROM \"%s\" t WHERE t.id = lower(?1)", table);
+	json_t *arr = json_array();
+	int err = rows_into(arr, st, sql, id, NULL);
+	if (err == 0 && json_array_size(arr) == 0)
+		err = CRM_ERR(CRM_ENOTFOUND, "no %s with id %s", entity, id);
+	json_t *o = err == 0 ? json_incref(json_array_get(arr, 0)) : NULL;
+	json_decref(arr);
+	if (err == 0) {
+		add_amount_text(o);
+		err = show_related(o, st, entity, json_string_value(json_object_get(o, "id")));
+	}
+	if (err < 0) {
+		json_decref(o);
+		return err;
+	}
+	*out = o;
+	return 0;
+}
+
+/* Channel owners whose normalized e-mail/phone contains `needle` (>= 3 chars). */
+static int search_channels(json_t *arr, crm_store *st, const char *needle)
+{
+	char match[Q_MAX + 4];
+	snprintf(match, sizeof(match), "\"%s\"", needle);
+	return rows_into(arr, st,
+		"SELECT DISTINCT o.id, o.entity, o.title, ch.value AS detail FROM channels ch "
+		"JOIN (SELECT id, 'contact' AS entity, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS title, deleted FROM contacts "
+		"      UNION ALL SELECT id, 'company', name, deleted FROM companies) o ON o.id = ch.owner_id "
+		"WHERE ch.rowid IN (SELECT rowid FROM channels_fts WHERE channels_fts MATCH ?1) "
+		"AND ch.deleted = 0 AND o.deleted = 0 LIMIT 50", match, NULL);
+}
+
+static int search_names(json_t *arr, crm_store *st, const char *match)
+{
+	return rows_into(arr, st,
+		"SELECT * FROM (SELECT id, 'contact' AS entity, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS title, "
+		"  title AS detail FROM contacts WHERE deleted = 0 AND rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1) LIMIT 50) "
+		"UNION ALL SELECT * FROM (SELECT id, 'company', name, tax_id FROM companies WHERE deleted = 0 AND rowid IN "
+		"  (SELECT rowid FROM companies_fts WHERE companies_fts MATCH ?1) LIMIT 50) "
+		"UNION ALL SELECT * FROM (SELECT id, 'deal', title, NULL FROM deals WHERE deleted = 0 AND rowid IN "
+		"  (SELECT rowid FROM deals_fts WHERE deals_fts MATCH ?1) LIMIT 50)", match, NULL);
+}
+
+/* A query that looks like a phone number: digits and phone punctuation only. */
+static int phone_like(const char *q, size_t *digits)
+{
+	*digits = 0;
+	for (const char *p = q; *p; p++) {
+		if (isdigit((unsigned char)*p))
+			(*digits)++;
+		else if (!strchr(" +-().", *p))
+			return 0;
+	}
+	return *digits >= 3;
+}
+
+static void dedupe(json_t *arr, size_t limit)
+{
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(arr, i), "id"));
+		for (size_t j = i + 1; j < json_array_size(arr);) {
+			const char *other = json_string_value(json_object_get(json_array_get(arr, j), "id"));
+			if (id && other && strcmp(id, other) == 0)
+				json_array_remove(arr, j);
+			else
+				j++;
+		}
+	}
+	while (json_array_size(arr) > limit)
+		json_array_remove(arr, json_array_size(arr) - 1);
+}
+
+int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit)
+{
+	*out = NULL;
+	size_t len = strlen(q), digits;
+	if (len == 0)
+		return CRM_ERR(CRM_EINVAL, "search for what? give a name, e-mail or phone");
+	if (len > Q_MAX)
+		return CRM_ERR(CRM_ELIMIT, "search text is too long (%zu bytes, at most %d)", len, Q_MAX);
+	json_t *arr = json_array();
+	int err = 0;
+	char buf[Q_MAX + 1], match[Q_MAX * 2 + 64];
+	if (phone_like(q, &digits)) {
+		/* National format first ("8 495 …" → "+7495…"), then the raw digits. */
+		if (crm_norm_phone(buf, sizeof(buf), q, crm_store_setting(st, "country")) == 0)
+			err = search_channels(arr, st, buf + 1);
+		crm_error_clear();
+		crm_digits(buf, sizeof(buf), q);
+		if (err == 0)
+			err = search_channels(arr, st, buf);
+	} else if (strchr(q, '@') && len >= 3) {
+		for (size_t i = 0; i <= len; i++)
+			buf[i] = (char)tolower((unsigned char)q[i]);
+		for (char *p = buf; *p; p++)
+			if (*p == '"')
+				*p = ' ';
+		err = search_channels(arr, st, buf);
+	} else {
+		err = fts_query(match, sizeof(match), q);
+		if (err == 0)
+			err = search_names(arr, st, match);
+		if (err == 0 && len >= 3 && !strchr(q, '"'))
+			err = search_channels(arr, st, q);
+	}
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
+	dedupe(arr, limit ? limit : 50);
+	*out = arr;
+	return 0;
+}

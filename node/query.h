@@ -1,0 +1,25 @@
+/*
+ * query.h — the read side: lists, cards and search, as JSON documents
+ * (jansson), shared by the CLI and the web API.
+ */
+#ifndef CRM_QUERY_H
+#define CRM_QUERY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "store.h"
+
+/* Live records of `entity`, newest first; `search` (may be NULL) filters by
+ * the entity's search index; limit 0 = all.  *out is a new JSON array of
+ * objects with at least "id". */
+int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *search, size_t limit);
+/* One record with its related records (channels, deals, timeline...).
+ * Deleted records are shown with "deleted": 1. CRM_ENOTFOUND if absent. */
+int crm_query_show(json_t **out, crm_store *st, const char *entity, const char *id);
+/* Search names, e-mails and phones across contacts, companies and deals.
+ * Phones match by digits whatever the formatting.  Array of objects
+ * {id, entity, title, detail}, at most `limit`. */
+int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit);
+
+#endif

@@ -1,0 +1,430 @@
+/*
+ * store.c — opening and creating a replica (see store.h).
+ *
+ * Design notes
+ *  1. Migrations run inside one transaction each and stamp user_version in
+ *     it, so a crash leaves the database at a whole version.
+ *  2. The catalog is read from the schema itself (crm_tables + PRAGMA
+ *     table_info / foreign_key_list): schema/ is the single source of truth
+ *     for what replicates.
+ *  3. The HLC's last value is kept in memory and written to crm_meta in the
+ *     same transaction as every write that issued or received a clock.
+ */
+#include "store.h"
+#include "error.h"
+#include "hlc.h"
+#include "schema.h"
+#include "uuid.h"
+#include "write.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define SETTING_COUNT 6
+static const char *const setting_keys[SETTING_COUNT] = {
+	"name", "branch_code", "branch_id", "user_id", "country", "currency",
+};
+
+struct crm_store {
+	crm_db *db;
+	char *dir;
+	crm_key *key;
+	char node_id[CRM_NODE_ID_HEX + 1];
+	char *settings[SETTING_COUNT];
+	uint64_t hlc;
+	crm_table *tables;
+	size_t table_count;
+	uint64_t (*now_ms)(void *);
+	void *now_ctx;
+};
+
+static uint64_t wall_ms(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static int migrate(crm_db *db)
+{
+	int64_t version = 0;
+	int err = crm_db_get_int(db, &version, "PRAGMA user_version", NULL);
+	if (err < 0)
+		return err;
+	for (int i = 0; i < crm_migration_count; i++) {
+		const crm_migration *m = &crm_migrations[i];
+		if (m->version <= version)
+			continue;
+		char stamp[96];
+		snprintf(stamp, sizeof(stamp), "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+			 CRM_APPLICATION_ID, m->version);
+		if ((err = crm_db_begin(db)) < 0)
+			return err;
+		err = crm_db_exec(db, m->sql);
+		if (err == 0)
+			err = crm_db_exec(db, stamp);
+		if (err < 0) {
+			crm_db_rollback(db);
+			return CRM_ERR(err, "migration %s failed: %s", m->name, crm_error_last());
+		}
+		if ((err = crm_db_commit(db)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static void free_tables(crm_table *t, size_t count)
+{
+	for (size_t i = 0; t && i < count; i++) {
+		for (size_t j = 0; j < t[i].col_count; j++) {
+			free(t[i].cols[j].name);
+			free(t[i].cols[j].ref);
+		}
+		free(t[i].cols);
+		free(t[i].name);
+	}
+	free(t);
+}
+
+/* Fill t->cols from PRAGMA table_info and foreign_key_list. */
+static int load_columns(crm_db *db, crm_table *t)
+{
+	char sql[160];
+	sqlite3_stmt *st;
+	snprintf(sql, sizeof(sql), "SELECT name, type FROM pragma_table_info('%s') WHERE name <> 'id' ORDER BY name", t->name);
+	int err = crm_db_prepare(db, &st, sql);
+	while (err >= 0 && (err = crm_db_step(db, st)) == 1) {
+		crm_column *c = realloc(t->cols, (t->col_count + 1) * sizeof(*c));
+		if (!c)
+			return CRM_ERR(CRM_ENOMEM, "out of memory");
+		t->cols = c;
+		c = &t->cols[t->col_count++];
+		c->name = strdup((const char *)sqlite3_column_text(st, 0));
+		c->is_int = strcmp((const char *)sqlite3_column_text(st, 1), "INTEGER") == 0;
+		c->ref = NULL;
+		if (!c->name)
+			return CRM_ERR(CRM_ENOMEM, "out of memory");
+	}
+	if (err < 0)
+		return err;
+	snprintf(sql, sizeof(sql), "SELECT \"from\", \"table\" FROM pragma_foreign_key_list('%s')", t->name);
+	err = crm_db_prepare(db, &st, sql);
+	while (err >= 0 && (err = crm_db_step(db, st)) == 1) {
+		crm_column *c = (crm_column *)crm_table_column(t, (const char *)sqlite3_column_text(st, 0));
+		if (c && !c->ref && !(c->ref = strdup((const char *)sqlite3_column_text(st, 1))))
+			return CRM_ERR(CRM_ENOMEM, "out of memory");
+	}
+	return err < 0 ? err : 0;
+}
+
+static int load_catalog(crm_store *st)
+{
+	sqlite3_stmt *q;
+	int err = crm_db_prepare(st->db, &q, "SELECT name, kind FROM crm_tables ORDER BY name");
+	while (err >= 0 && (err = crm_db_step(st->db, q)) == 1) {
+		crm_table *t = realloc(st->tables, (st->table_count + 1) * sizeof(*t));
+		if (!t)
+			return CRM_ERR(CRM_ENOMEM, "out of memory");
+		st->tables = t;
+		t = &st->tables[st->table_count++];
+		memset(t, 0, sizeof(*t));
+		t->name = strdup((const char *)sqlite3_column_text(q, 0));
+		t->grow = strcmp((const char *)sqlite3_column_text(q, 1), "grow") == 0;
+		if (!t->name)
+			return CRM_ERR(CRM_ENOMEM, "out of memory");
+	}
+	if (err < 0)
+		return err;
+	sqlite3_reset(q);
+	for (size_t i = 0; i < st->table_count; i++)
+		if ((err = load_columns(st->db, &st->tables[i])) < 0)
+			return err;
+	return 0;
+}
+
+static int load_settings(crm_store *st)
+{
+	for (int i = 0; i < SETTING_COUNT; i++) {
+		free(st->settings[i]);
+		st->settings[i] = NULL;
+		int err = crm_meta_get(st, setting_keys[i], &st->settings[i]);
+		if (err < 0 && err != CRM_ENOTFOUND)
+			return err;
+	}
+	char *h = NULL;
+	int err = crm_meta_get(st, "hlc", &h);
+	if (err < 0 && err != CRM_ENOTFOUND)
+		return err;
+	st->hlc = h ? strtoull(h, NULL, 10) : 0;
+	free(h);
+	return 0;
+}
+
+/* Open db + catalog + settings; key is loaded by the caller. */
+static int open_common(crm_store **out, const char *dir, int create)
+{
+	*out = NULL;
+	crm_store *st = calloc(1, sizeof(*st));
+	if (!st || !(st->dir = strdup(dir))) {
+		free(st);
+		return CRM_ERR(CRM_ENOMEM, "out of memory");
+	}
+	st->now_ms = wall_ms;
+	char *path = path_join(dir, "crm.db");
+	int err = path ? crm_db_open(&st->db, path, create) : CRM_ERR(CRM_ENOMEM, "out of memory");
+	free(path);
+	if (err == 0)
+		err = migrate(st->db);
+	if (err == 0)
+		err = load_catalog(st);
+	if (err == 0)
+		err = load_settings(st);
+	if (err < 0) {
+		crm_store_free(st);
+		return err;
+	}
+	*out = st;
+	return 0;
+}
+
+static int load_key(crm_store *st)
+{
+	char *path = path_join(st->dir, "node.key");
+	if (!path)
+		return CRM_ERR(CRM_ENOMEM, "out of memory");
+	int err = crm_key_load(&st->key, path);
+	free(path);
+	if (err < 0)
+		return err;
+	uint8_t pub[CRM_PUBKEY_LEN];
+	crm_key_public(st->key, pub);
+	crm_node_id_of(st->node_id, pub);
+	return 0;
+}
+
+int crm_store_open(crm_store **out, const char *dir)
+{
+	*out = NULL;
+	char *path = path_join(dir, "crm.db");
+	struct stat sb;
+	int exists = path && stat(path, &sb) == 0;
+	free(path);
+	if (!exists)
+		return CRM_ERR(CRM_ENOTFOUND, "no replica in %s; create one with 'crm init --name NAME' or pass --data DIR", dir);
+	crm_store *st;
+	int err = open_common(&st, dir, 0);
+	if (err == 0 && (err = load_key(st)) < 0)
+		crm_store_free(st);
+	if (err == 0)
+		*out = st;
+	return err;
+}
+
+static int create_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return CRM_ERR(CRM_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+	char *path = path_join(dir, "crm.db");
+	struct stat sb;
+	int exists = path && stat(path, &sb) == 0;
+	free(path);
+	if (exists)
+		return CRM_ERR(CRM_EEXISTS, "%s already holds a replica; use another --data directory", dir);
+	return 0;
+}
+
+static int create_key(crm_store *st)
+{
+	crm_key *key = NULL;
+	char *path = path_join(st->dir, "node.key");
+	int err = path ? crm_key_generate(&key) : CRM_ERR(CRM_ENOMEM, "out of memory");
+	if (err == 0)
+		err = crm_key_save(key, path);
+	crm_key_free(key);
+	free(path);
+	return err < 0 ? err : load_key(st);
+}
+
+/* Settings, branch and user rows of a new replica, in one transaction. */
+static int seed(crm_store *st, const crm_init_opts *o)
+{
+	const char *branch = o->branch ? o->branch : "HQ";
+	const char *login = o->user ? o->user : o->name;
+	char branch_id[37], user_id[37];
+	crm_store_name_id(branch_id, "branch", branch);
+	crm_store_name_id(user_id, "user", login);
+	const char *kv[][2] = {
+		{"node_id", st->node_id}, {"name", o->name}, {"branch_code", branch},
+		{"branch_id", branch_id}, {"user_id", user_id},
+		{"country", o->country ? o->country : "RU"},
+		{"currency", o->currency ? o->currency : "RUB"},
+	};
+	int err = crm_db_begin(st->db);
+	for (size_t i = 0; err == 0 && i < sizeof(kv) / sizeof(kv[0]); i++)
+		err = crm_meta_set(st, kv[i][0], kv[i][1]);
+	crm_field bf[] = {{"code", CRM_TEXT(branch)}, {"name", CRM_TEXT(branch)}};
+	crm_field uf[] = {{"login", CRM_TEXT(login)}, {"name", CRM_TEXT(login)},
+			  {"branch_id", CRM_TEXT(branch_id)}};
+	if (err == 0)
+		err = crm_write(st, "branches", branch_id, bf, 2);
+	if (err == 0)
+		err = crm_write(st, "users", user_id, uf, 3);
+	if (err < 0) {
+		crm_db_rollback(st->db);
+		return err;
+	}
+	err = crm_db_commit(st->db);
+	return err < 0 ? err : load_settings(st);
+}
+
+int crm_store_create(crm_store **out, const char *dir, const crm_init_opts *o)
+{
+	*out = NULL;
+	if (!o->name || !*o->name)
+		return CRM_ERR(CRM_EINVAL, "a node needs a name (--name)");
+	int err = create_dir(dir);
+	crm_store *st = NULL;
+	if (err == 0)
+		err = open_common(&st, dir, 1);
+	if (err == 0)
+		err = create_key(st);
+	if (err == 0)
+		err = seed(st, o);
+	if (err < 0) {
+		crm_store_free(st);
+		return err;
+	}
+	*out = st;
+	return 0;
+}
+
+void crm_store_free(crm_store *st)
+{
+	if (!st)
+		return;
+	crm_write_cleanup(st);
+	crm_db_free(st->db);
+	crm_key_free(st->key);
+	for (int i = 0; i < SETTING_COUNT; i++)
+		free(st->settings[i]);
+	free_tables(st->tables, st->table_count);
+	free(st->dir);
+	free(st);
+}
+
+crm_db *crm_store_db(crm_store *st) { return st->db; }
+const char *crm_store_dir(const crm_store *st) { return st->dir; }
+const char *crm_store_node_id(const crm_store *st) { return st->node_id; }
+const crm_key *crm_store_key(const crm_store *st) { return st->key; }
+
+int crm_meta_get(crm_store *st, const char *key, char **out)
+{
+	return crm_db_get_text(st->db, out, "SELECT value FROM crm_meta WHERE key = ?1", key);
+}
+
+int crm_meta_set(crm_store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *q;
+	int err = crm_db_prepare(st->db, &q, "INSERT INTO crm_meta(key, value) VALUES (?1, ?2) "
+				 "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+	if (err < 0)
+		return err;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+	return crm_db_step_done(st->db, q);
+}
+
+const char *crm_store_setting(const crm_store *st, const char *key)
+{
+	for (int i = 0; i < SETTING_COUNT; i++)
+		if (strcmp(setting_keys[i], key) == 0)
+			return st->settings[i] ? st->settings[i] : "";
+	return "";
+}
+
+const crm_table *crm_catalog_table(const crm_store *st, const char *name)
+{
+	for (size_t i = 0; i < st->table_count; i++)
+		if (strcmp(st->tables[i].name, name) == 0)
+			return &st->tables[i];
+	return NULL;
+}
+
+const crm_column *crm_table_column(const crm_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->col_count; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return &t->cols[i];
+	return NULL;
+}
+
+const crm_table *crm_catalog_tables(const crm_store *st, size_t *count)
+{
+	*count = st->table_count;
+	return st->tables;
+}
+
+uint64_t crm_store_now_ms(const crm_store *st) { return st->now_ms(st->now_ctx); }
+
+void crm_store_set_clock(crm_store *st, uint64_t (*now_ms)(void *), void *ctx)
+{
+	st->now_ms = now_ms ? now_ms : wall_ms;
+	st->now_ctx = ctx;
+}
+
+static int persist_hlc(crm_store *st)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st->hlc);
+	return crm_meta_set(st, "hlc", buf);
+}
+
+int crm_store_hlc_next(crm_store *st, uint64_t *out)
+{
+	uint64_t next = crm_hlc_next(st->hlc, crm_store_now_ms(st));
+	uint64_t saved = st->hlc;
+	st->hlc = next;
+	int err = persist_hlc(st);
+	if (err < 0) {
+		st->hlc = saved;
+		return err;
+	}
+	*out = next;
+	return 0;
+}
+
+int crm_store_hlc_recv(crm_store *st, uint64_t remote)
+{
+	uint64_t next = crm_hlc_recv(st->hlc, remote);
+	if (next == st->hlc)
+		return 0;
+	st->hlc = next;
+	return persist_hlc(st);
+}
+
+void crm_store_name_id(char out[37], const char *kind, const char *name)
+{
+	uint8_t h[CRM_SHA256_LEN];
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s:%s", kind, name);
+	crm_sha256(h, buf, strlen(buf));
+	h[6] = (uint8_t)(0x80 | (h[6] & 0x0f));   /* version 8: custom */
+	h[8] = (uint8_t)(0x80 | (h[8] & 0x3f));
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
+		 h[12], h[13], h[14], h[15]);
+}
