@@ -35,7 +35,7 @@ typedef enum fkind {
 typedef struct fspec {
 	const char *col;
 	fkind kind;
-	int required;
+	int required;        /* 1: needed on add, never cleared; 2: may be omitted on add, never cleared */
 	const char *arg;     /* enum values ("a|b|c"), ref entity, or channel kind */
 } fspec;
 
@@ -61,8 +61,8 @@ static const fspec contact_f[] = {
 };
 static const fspec deal_f[] = {
 	{"title", F_TEXT, 1, NULL}, {"company_id", F_REF, 0, "company"},
-	{"contact_id", F_REF, 0, "contact"}, {"pipeline_id", F_PIPELINE, 0, NULL},
-	{"stage_id", F_STAGE, 0, NULL}, {"currency", F_CURRENCY, 0, NULL},
+	{"contact_id", F_REF, 0, "contact"}, {"pipeline_id", F_PIPELINE, 2, NULL},
+	{"stage_id", F_STAGE, 2, NULL}, {"currency", F_CURRENCY, 2, NULL},
 	{"amount", F_MONEY, 0, NULL}, {"probability", F_PERCENT, 0, NULL},
 	{"expected_close", F_DATE, 0, NULL}, {"source", F_TEXT, 0, NULL},
 	{"lost_reason", F_TEXT, 0, NULL}, {"owner_id", F_USER, 0, NULL},
@@ -186,6 +186,8 @@ typedef struct action {
 	crm_field f[MAX_KV];
 	size_t count;
 	char text[MAX_KV][256];   /* converted short text per field */
+	const char *clear_kind[2];   /* channel kinds to clear on set ("email=") */
+	size_t clear_count;
 	const char *chan_kind[8];
 	const char *chan_raw[8];
 	char chan_norm[8][256];
@@ -412,12 +414,14 @@ static int convert(action *a, const fspec *f, const char *v)
 	int err = 0;
 	if (!*v && f->kind != F_CHANNEL) {
 		if (f->required)
-			return CRM_ERR(CRM_EINVAL, "%s is required and cannot be empty", f->col);
+			return CRM_ERR(CRM_EINVAL, "%s is required and cannot be cleared", f->col);
 		return f->kind == F_BOOL ? add_field(a, f->col, CRM_INT(0)) : add_field(a, f->col, CRM_NULLV);
 	}
 	switch (f->kind) {
 	case F_TEXT:
 	case F_BODY:
+		if (f->required && strspn(v, " \t\r\n") == strlen(v))
+			return CRM_ERR(CRM_EINVAL, "%s is required and cannot be blank", f->col);
 		return (err = check_text(f, v)) < 0 ? err : add_field(a, f->col, CRM_TEXT(v));
 	case F_DATE:
 		if (crm_parse_date(v) < 0)
@@ -470,7 +474,12 @@ static int convert(action *a, const fspec *f, const char *v)
 		a->stage_raw = v;
 		return 0;
 	case F_CHANNEL:
-		return *v ? add_channel(a, f, v) : 0;
+		if (*v)
+			return add_channel(a, f, v);
+		if (a->creating || a->clear_count >= 2)
+			return 0;
+		a->clear_kind[a->clear_count++] = f->arg;
+		return 0;
 	}
 	return CRM_ERR(CRM_EINVAL, "unsupported field %s", f->col);
 }
@@ -626,6 +635,8 @@ static int add_defaults(action *a, const char *now)
 		if (err == 0)
 			err = add_default(a, "priority", CRM_TEXT("normal"));
 	}
+	if (err == 0 && strcmp(a->e->name, "deal") == 0)
+		err = add_default(a, "currency", CRM_TEXT(crm_store_setting(a->st, "currency")));
 	if (err == 0 && strcmp(a->e->name, "lead") == 0)
 		err = add_default(a, "status", CRM_TEXT("new"));
 	return err;
@@ -634,7 +645,7 @@ static int add_defaults(action *a, const char *now)
 static int check_required(const action *a)
 {
 	for (const fspec *f = a->e->fields; f->col; f++) {
-		if (!f->required || has_field(a, f->col) || (f->kind == F_MONEY && a->amount_raw))
+		if (f->required != 1 || has_field(a, f->col) || (f->kind == F_MONEY && a->amount_raw))
 			continue;
 		return CRM_ERR(CRM_EINVAL, "a %s needs %s (--%s)", a->e->name, f->col, f->col);
 	}
@@ -671,6 +682,8 @@ static int retire_channels(action *a, const char *kind)
 static int write_channels(action *a)
 {
 	int err = 0;
+	for (size_t i = 0; err == 0 && i < a->clear_count; i++)
+		err = retire_channels(a, a->clear_kind[i]);
 	for (size_t i = 0; err == 0 && i < a->chan_count; i++) {
 		crm_field f[] = {
 			{"owner_id", CRM_TEXT(a->id)}, {"kind", CRM_TEXT(a->chan_kind[i])},
@@ -693,7 +706,7 @@ static int write_histories(action *a, const char *old_stage, const char *now)
 	const char *me = crm_store_setting(a->st, "user_id");
 	for (size_t i = 0; i < a->count; i++) {
 		const crm_field *f = &a->f[i];
-		if (strcmp(a->e->name, "deal") == 0 && strcmp(f->col, "stage_id") == 0 &&
+		if (strcmp(a->e->name, "deal") == 0 && strcmp(f->col, "stage_id") == 0 && f->v.s &&
 		    strcmp(f->v.s, old_stage) != 0) {
 			crm_field h[] = {{"deal_id", CRM_TEXT(a->id)}, {"from_stage_id", CRM_TEXT(*old_stage ? old_stage : NULL)},
 					 {"to_stage_id", f->v}, {"at", CRM_TEXT(now)}, {"user_id", CRM_TEXT(me)}};
@@ -722,7 +735,7 @@ static int run_action(action *a, const crm_kv *kv, size_t count)
 		err = add_defaults(a, now);
 	if (err == 0 && a->creating)
 		err = check_required(a);
-	if (err == 0 && a->count == 0 && a->chan_count == 0)
+	if (err == 0 && a->count == 0 && a->chan_count == 0 && a->clear_count == 0)
 		err = CRM_ERR(CRM_EINVAL, "nothing to change: give FIELD=VALUE");
 	if (err < 0)
 		return err;
