@@ -331,6 +331,9 @@ int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit)
 		crm_digits(buf, sizeof(buf), q);
 		if (err == 0)
 			err = search_channels(arr, st, buf);
+		/* Digits are also tax ids and numbers in names. */
+		if (err == 0 && (err = fts_query(match, sizeof(match), buf)) == 0)
+			err = search_names(arr, st, match);
 	} else if (strchr(q, '@') && len >= 3) {
 		for (size_t i = 0; i <= len; i++)
 			buf[i] = (char)tolower((unsigned char)q[i]);
@@ -352,4 +355,44 @@ int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit)
 	dedupe(arr, limit ? limit : 50);
 	*out = arr;
 	return 0;
+}
+
+static int simple_list(json_t **out, crm_store *st, const char *sql, const char *a1, const char *a2)
+{
+	json_t *arr = json_array();
+	int err = rows_into(arr, st, sql, a1, a2);
+	if (err < 0) {
+		json_decref(arr);
+		return err;
+	}
+	*out = arr;
+	return 0;
+}
+
+int crm_query_attachments(json_t **out, crm_store *st, const char *entity, const char *id)
+{
+	*out = NULL;
+	int err = crm_entity_check(st, entity, id);
+	return err < 0 ? err : simple_list(out, st, "SELECT id, name, size, sha256, created_at FROM attachments "
+					   "WHERE entity_id = lower(?1) AND deleted = 0 ORDER BY created_at, id", id, NULL);
+}
+
+int crm_query_log(json_t **out, crm_store *st, size_t limit)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT lseq, oid, node, seq FROM crm_applied ORDER BY lseq DESC LIMIT %zu",
+		 limit ? limit : (size_t)-1 >> 1);
+	return simple_list(out, st, sql, NULL, NULL);
+}
+
+int crm_query_keys(json_t **out, crm_store *st)
+{
+	return simple_list(out, st, "SELECT node AS id, name, source, revoked, pubkey FROM crm_keys ORDER BY node",
+			   NULL, NULL);
+}
+
+int crm_query_forks(json_t **out, crm_store *st)
+{
+	return simple_list(out, st, "SELECT node AS id, seq, known_oid, other_oid, detected_at FROM crm_forks "
+			   "ORDER BY detected_at, node", NULL, NULL);
 }

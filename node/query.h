@@ -22,4 +22,14 @@ int crm_query_show(json_t **out, crm_store *st, const char *entity, const char *
  * {id, entity, title, detail}, at most `limit`. */
 int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit);
 
+/* Attachments of a record: array of {id, name, size, sha256, created_at}. */
+int crm_query_attachments(json_t **out, crm_store *st, const char *entity, const char *id);
+/* Batches of the change log this replica holds, newest first (at most limit):
+ * array of {lseq, oid, node, seq}. */
+int crm_query_log(json_t **out, crm_store *st, size_t limit);
+/* Trusted node keys: array of {id, pubkey, name, source, revoked}. */
+int crm_query_keys(json_t **out, crm_store *st);
+/* Quarantined nodes (forks): array of {id, seq, known_oid, other_oid, detected_at}. */
+int crm_query_forks(json_t **out, crm_store *st);
+
 #endif

@@ -11,6 +11,7 @@
  *     same transaction as every write that issued or received a clock.
  */
 #include "store.h"
+#include "changelog.h"
 #include "error.h"
 #include "hlc.h"
 #include "schema.h"
@@ -40,6 +41,7 @@ struct crm_store {
 	size_t table_count;
 	uint64_t (*now_ms)(void *);
 	void *now_ctx;
+	crm_log *log;
 };
 
 static uint64_t wall_ms(void *ctx)
@@ -259,6 +261,42 @@ static int create_key(crm_store *st)
 	return err < 0 ? err : load_key(st);
 }
 
+static int open_log(crm_store *st, int create)
+{
+	char *path = path_join(st->dir, "log.git");
+	int err = path ? crm_log_open(&st->log, path, create) : CRM_ERR(CRM_ENOMEM, "out of memory");
+	free(path);
+	return err;
+}
+
+int crm_store_log(crm_store *st, crm_log **out)
+{
+	int err = st->log ? 0 : open_log(st, 0);
+	*out = st->log;
+	return err;
+}
+
+/* Our own key is trusted: crm_keys holds it like any other. */
+static int trust_self(crm_store *st)
+{
+	uint8_t pub[CRM_PUBKEY_LEN];
+	char *line = NULL;
+	crm_key_public(st->key, pub);
+	int err = crm_pubkey_to_openssh(&line, pub, NULL);
+	sqlite3_stmt *q;
+	if (err == 0)
+		err = crm_db_prepare(st->db, &q, "INSERT OR REPLACE INTO crm_keys(node, pubkey, name, source) "
+				     "VALUES (?1, ?2, ?3, 'self')");
+	if (err == 0) {
+		sqlite3_bind_text(q, 1, st->node_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, line, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, crm_store_setting(st, "name"), -1, SQLITE_STATIC);
+		err = crm_db_step_done(st->db, q);
+	}
+	free(line);
+	return err;
+}
+
 /* Settings, branch and user rows of a new replica, in one transaction. */
 static int seed(crm_store *st, const crm_init_opts *o)
 {
@@ -288,7 +326,9 @@ static int seed(crm_store *st, const crm_init_opts *o)
 		return err;
 	}
 	err = crm_db_commit(st->db);
-	return err < 0 ? err : load_settings(st);
+	if (err == 0)
+		err = load_settings(st);
+	return err < 0 ? err : trust_self(st);
 }
 
 int crm_store_create(crm_store **out, const char *dir, const crm_init_opts *o)
@@ -302,6 +342,8 @@ int crm_store_create(crm_store **out, const char *dir, const crm_init_opts *o)
 		err = open_common(&st, dir, 1);
 	if (err == 0)
 		err = create_key(st);
+	if (err == 0)
+		err = open_log(st, 1);
 	if (err == 0)
 		err = seed(st, o);
 	if (err < 0) {
@@ -317,6 +359,7 @@ void crm_store_free(crm_store *st)
 	if (!st)
 		return;
 	crm_write_cleanup(st);
+	crm_log_free(st->log);
 	crm_db_free(st->db);
 	crm_key_free(st->key);
 	for (int i = 0; i < SETTING_COUNT; i++)

@@ -17,6 +17,7 @@
 #include "sign.h"
 
 typedef struct crm_store crm_store;
+typedef struct crm_log crm_log;
 
 typedef struct crm_init_opts {
 	const char *name;       /* node name, required */
@@ -53,6 +54,9 @@ crm_db *crm_store_db(crm_store *st);
 const char *crm_store_dir(const crm_store *st);
 const char *crm_store_node_id(const crm_store *st);
 const crm_key *crm_store_key(const crm_store *st);
+
+/* The change log (log.git), opened on first use and owned by the store. */
+int crm_store_log(crm_store *st, crm_log **out);
 
 /* Settings (crm_meta). get: CRM_ENOTFOUND if unset; caller frees *out. */
 int crm_meta_get(crm_store *st, const char *key, char **out);

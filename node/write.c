@@ -216,10 +216,8 @@ static int apply_extra(crm_store *st, const crm_change *c, const crm_stamp *in)
 int crm_apply_change(crm_store *st, const crm_change *c, const char *author)
 {
 	crm_stamp in = {.hlc = c->hlc};
+	int err;
 	snprintf(in.node, sizeof(in.node), "%s", author);
-	int err = crm_store_hlc_recv(st, c->hlc);
-	if (err < 0)
-		return err;
 	const crm_table *t = crm_catalog_table(st, c->table);
 	if (!t || !crm_table_column(t, c->col))
 		return apply_extra(st, c, &in);

@@ -61,7 +61,8 @@ int crm_write(crm_store *st, const char *table, const char *row_id,
 
 /* Apply one change written by node `author`: last writer wins by (hlc, node)
  * against the stored clock; unknown tables/columns go to crm_extra and are
- * kept.  Returns 1 if the change won, 0 if it lost or was already there. */
+ * kept.  Returns 1 if the change won, 0 if it lost or was already there.
+ * The caller advances the local clock past received clocks (once per batch). */
 int crm_apply_change(crm_store *st, const crm_change *c, const char *author);
 
 /* Number of pending (unsealed) changes. */

@@ -2,6 +2,7 @@
 set(body "/* Generated from schema/*.sql by embed.cmake; do not edit. */\n#include \"schema.h\"\n\n")
 set(entries "")
 set(n 0)
+string(REPLACE "," ";" INPUTS "${INPUTS}")
 foreach(f ${INPUTS})
   file(READ ${f} sql HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," sql "${sql}")

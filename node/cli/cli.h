@@ -56,5 +56,14 @@ int cmd_state_hash(cli *c);
 int cmd_status(cli *c);
 int cmd_entity(cli *c, const char *entity);
 int cmd_search(cli *c);
+int cmd_seal(cli *c);
+int cmd_export(cli *c);
+int cmd_import(cli *c);
+int cmd_trust(cli *c);
+int cmd_log(cli *c);
+int cmd_forks(cli *c);
+int cmd_attach(cli *c);
+int cmd_attachments(cli *c);
+int cmd_attachment(cli *c);
 
 #endif

@@ -21,6 +21,11 @@ static void usage(FILE *to)
 		"  deal move ID --stage NAME            move a deal on the pipeline\n"
 		"  search QUERY [--json]                names, e-mails, phones\n"
 		"  state-hash                           digest of the replicated state\n"
+		"  seal | log | forks                   the signed change log\n"
+		"  export-changes FILE [--since N]      changes to a file (USB stick, e-mail)\n"
+		"  import-changes FILE                  verify and apply a change file\n"
+		"  trust add PUBKEY | trust list        keys whose changes this node accepts\n"
+		"  attach ENTITY ID FILE | attachments ENTITY ID | attachment get HASH\n"
 		"DIR: --data, else $CRM_DATA, else $XDG_DATA_HOME/branchline or ~/.local/share/branchline.\n"
 		"Every command takes --help.\n", crm_entity_names());
 }
@@ -68,7 +73,10 @@ int main(int argc, char **argv)
 	c.argv = argv + i + 1;
 	static const struct { const char *name; cli_fn fn; } cmds[] = {
 		{"init", cmd_init}, {"whoami", cmd_whoami}, {"status", cmd_status},
-		{"state-hash", cmd_state_hash}, {"search", cmd_search},
+		{"state-hash", cmd_state_hash}, {"search", cmd_search}, {"seal", cmd_seal},
+		{"export-changes", cmd_export}, {"import-changes", cmd_import}, {"trust", cmd_trust},
+		{"log", cmd_log}, {"forks", cmd_forks}, {"attach", cmd_attach},
+		{"attachments", cmd_attachments}, {"attachment", cmd_attachment},
 	};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(cmd, cmds[k].name) == 0)

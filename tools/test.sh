@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command: install dependencies, build, and run every test
+# that CI runs — once in a normal build and once under ASan+UBSan.
+#   bash tools/test.sh            full run (what .ci/run calls)
+#   bash tools/test.sh --quick    normal build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/deps.sh
+jobs=$(nproc)
+
+build_and_test() {  # DIR CMAKE_ARGS...
+	local dir=$1; shift
+	cmake -S . -B "$dir" -DCRM_WERROR=ON "$@" >/dev/null
+	cmake --build "$dir" -j"$jobs"
+	(cd "$dir" && ctest --output-on-failure -j"$jobs" -LE 'long')
+}
+
+echo "== build and test (RelWithDebInfo)"
+build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "${1:-}" != "--quick" ]; then
+	echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DCRM_SANITIZE=ON -DCRM_BUILD_BENCH=OFF
+fi
