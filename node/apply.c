@@ -19,6 +19,7 @@
 #include "seal.h"
 #include "codec.h"
 #include "error.h"
+#include "merge.h"
 #include "write.h"
 
 #include <stdio.h>
@@ -312,6 +313,8 @@ int crm_apply_heads(crm_store *st, char *const *heads, size_t count, crm_apply_r
 	if (err == 0 && p.count > 0 && (err = crm_db_begin(db)) == 0) {
 		for (size_t i = 0; err == 0 && i < p.count; i++)
 			err = apply_link(st, log, &p.links[i], rep);
+		if (err == 0)
+			err = crm_merge_refresh(st);   /* duplicates created apart meet here */
 		if (err < 0)
 			crm_db_rollback(db);
 		else

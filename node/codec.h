@@ -4,6 +4,9 @@
  * in codec.c.  Decoders treat input as hostile: every length and count is
  * checked against the limits below before anything is allocated, types are
  * checked, and any violation is CRM_ECORRUPT with a message saying where.
+ * Encoders refuse what decoders would refuse (CRM_EINVAL, or CRM_ELIMIT for
+ * sizes): text may not contain NUL, hlc > 0, prev_hlc < hlc, so every batch
+ * has exactly one valid encoding.
  *
  * Batch payload (docs/PROTOCOL.md has the byte-level description):
  *   map {
@@ -47,7 +50,7 @@ int crm_batch_enc_new(crm_batch_enc **out, const char *node, uint64_t seq);
 /* Add one change; consecutive changes of the same (table, row_id) share a row.
  * Strings are copied. */
 int crm_batch_enc_add(crm_batch_enc *enc, const crm_change *c);
-/* Approximate encoded size so far (to bound a batch). */
+/* An upper bound of the encoded size so far (to bound a batch). */
 size_t crm_batch_enc_size(const crm_batch_enc *enc);
 /* Number of changes added. */
 size_t crm_batch_enc_count(const crm_batch_enc *enc);
@@ -83,7 +86,7 @@ typedef struct crm_envelope {
 	size_t head_count;
 	crm_env_key *keys;
 	size_t key_count;
-	const uint8_t *pack;           /* git packfile bytes; borrowed from decode input */
+	const uint8_t *pack;           /* git packfile bytes; borrowed from decode input; NULL if pack_len is 0 */
 	size_t pack_len;
 } crm_envelope;
 
@@ -94,6 +97,7 @@ int crm_envelope_encode(uint8_t **out, size_t *len, const crm_envelope *env);
 /* Decode; pack points into `data`, which must outlive *out.  Caller frees
  * with crm_envelope_free. */
 int crm_envelope_decode(crm_envelope **out, const uint8_t *data, size_t len);
-void crm_envelope_free(crm_envelope *env);     /* NULL-safe */
+/* Frees heads, keys (with pubkey and name) and env itself. NULL-safe. */
+void crm_envelope_free(crm_envelope *env);
 
 #endif

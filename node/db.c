@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_SLOTS 256
+#define CACHE_SLOTS 1024
 
 typedef struct cached {
 	char *sql;

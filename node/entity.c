@@ -13,6 +13,7 @@
  */
 #include "entity.h"
 #include "error.h"
+#include "merge.h"
 #include "normalize.h"
 #include "write.h"
 
@@ -410,7 +411,7 @@ static int add_channel(action *a, const fspec *f, const char *v)
 static int convert(action *a, const fspec *f, const char *v)
 {
 	char buf[256];
-	int64_t n;
+	int64_t n = 0;
 	int err = 0;
 	if (!*v && f->kind != F_CHANNEL) {
 		if (f->required)
@@ -721,6 +722,52 @@ static int write_histories(action *a, const char *old_stage, const char *now)
 	return 0;
 }
 
+/* Strong keys are unique among live records: a second company with the same
+ * tax id or a second contact with the same e-mail is refused here (created
+ * apart on two branches, they are merged automatically instead). */
+static int check_unique(action *a)
+{
+	int err = 0;
+	for (size_t i = 0; err == 0 && i < a->count; i++) {
+		const crm_field *f = &a->f[i];
+		if (strcmp(a->e->name, "company") != 0 || strcmp(f->col, "tax_id") != 0 || !f->v.s)
+			continue;
+		char sql[] = "SELECT id FROM companies WHERE deleted = 0 AND id <> ?2 AND "
+			     "upper(replace(trim(tax_id), ' ', '')) = upper(replace(trim(?1), ' ', '')) LIMIT 1";
+		sqlite3_stmt *q;
+		if ((err = crm_db_prepare(crm_store_db(a->st), &q, sql)) < 0)
+			return err;
+		sqlite3_bind_text(q, 1, f->v.s, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, a->id, -1, SQLITE_STATIC);
+		if (crm_db_step(crm_store_db(a->st), q) == 1)
+			err = CRM_ERR(CRM_EEXISTS, "company %s already has tax id %s", (const char *)sqlite3_column_text(q, 0), f->v.s);
+		sqlite3_reset(q);
+	}
+	for (size_t i = 0; err == 0 && i < a->chan_count; i++) {
+		if (strcmp(a->e->name, "contact") != 0 || strcmp(a->chan_kind[i], "email") != 0)
+			continue;
+		sqlite3_stmt *q;
+		if ((err = crm_db_prepare(crm_store_db(a->st), &q, "SELECT p.id FROM channels c JOIN contacts p ON "
+					  "p.id = c.owner_id AND p.deleted = 0 WHERE c.normalized = ?1 AND c.kind = 'email' "
+					  "AND c.deleted = 0 AND p.id <> ?2 LIMIT 1")) < 0)
+			return err;
+		sqlite3_bind_text(q, 1, a->chan_norm[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, a->id, -1, SQLITE_STATIC);
+		if (crm_db_step(crm_store_db(a->st), q) == 1)
+			err = CRM_ERR(CRM_EEXISTS, "contact %s already has e-mail %s", (const char *)sqlite3_column_text(q, 0), a->chan_norm[i]);
+		sqlite3_reset(q);
+	}
+	return err;
+}
+
+/* Records whose strong keys or existence changed: duplicate groups may too. */
+static int keys_changed(const action *a)
+{
+	if (strcmp(a->e->name, "company") == 0)
+		return has_field(a, "tax_id") || has_field(a, "deleted");
+	return strcmp(a->e->name, "contact") == 0 && (a->chan_count || a->clear_count);
+}
+
 /* Validate everything, then write the record and its companions in one transaction. */
 static int run_action(action *a, const crm_kv *kv, size_t count)
 {
@@ -737,6 +784,8 @@ static int run_action(action *a, const crm_kv *kv, size_t count)
 		err = check_required(a);
 	if (err == 0 && a->count == 0 && a->chan_count == 0 && a->clear_count == 0)
 		err = CRM_ERR(CRM_EINVAL, "nothing to change: give FIELD=VALUE");
+	if (err == 0)
+		err = check_unique(a);
 	if (err < 0)
 		return err;
 	crm_db *db = crm_store_db(a->st);
@@ -750,6 +799,8 @@ static int run_action(action *a, const crm_kv *kv, size_t count)
 		err = write_channels(a);
 	if (err == 0)
 		err = write_histories(a, old_stage, now);
+	if (err == 0 && !a->creating && keys_changed(a))
+		err = crm_merge_refresh(a->st);
 	if (err < 0) {
 		crm_db_rollback(db);
 		return err;
@@ -822,7 +873,17 @@ static int set_deleted(crm_store *st, const char *entity, const char *id, int de
 	for (size_t i = 0; i <= CRM_ID_LEN; i++)
 		lid[i] = (char)tolower((unsigned char)id[i]);
 	crm_field f = {"deleted", CRM_INT(deleted)};
-	return crm_write(st, table, lid, &f, 1);
+	int grouped = strcmp(entity, "company") == 0 || strcmp(entity, "contact") == 0;
+	if ((err = crm_db_begin(crm_store_db(st))) < 0)
+		return err;
+	err = crm_write(st, table, lid, &f, 1);
+	if (err == 0 && grouped)
+		err = crm_merge_refresh(st);
+	if (err < 0) {
+		crm_db_rollback(crm_store_db(st));
+		return err;
+	}
+	return crm_db_commit(crm_store_db(st));
 }
 
 int crm_entity_delete(crm_store *st, const char *entity, const char *id)

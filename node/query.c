@@ -10,6 +10,7 @@
 #include "query.h"
 #include "entity.h"
 #include "error.h"
+#include "merge.h"
 #include "normalize.h"
 
 #include <ctype.h>
@@ -18,6 +19,9 @@
 #include <string.h>
 
 #define Q_MAX 200
+/* The ids of ?1's duplicate group (itself and the records merged into it). */
+#define GROUP_OF_1 "(SELECT ?1 UNION ALL SELECT id FROM crm_alias WHERE survivor = ?1)"
+#define NOT_MERGED(x) " AND " x ".id NOT IN (SELECT id FROM crm_alias)"
 
 static json_t *column_json(sqlite3_stmt *q, int i)
 {
@@ -68,12 +72,14 @@ static const char *select_sql(const char *entity)
 	if (strcmp(entity, "deal") == 0)
 		return "SELECT d.*, s.name AS stage, s.kind AS stage_kind, c.name AS company, "
 		       "p.name AS pipeline FROM deals d LEFT JOIN stages s ON s.id = d.stage_id "
-		       "LEFT JOIN companies c ON c.id = d.company_id LEFT JOIN pipelines p ON p.id = d.pipeline_id";
+		       "LEFT JOIN companies c ON c.id = coalesce((SELECT survivor FROM crm_alias WHERE id = d.company_id), d.company_id) "
+		       "LEFT JOIN pipelines p ON p.id = d.pipeline_id";
 	if (strcmp(entity, "contact") == 0)
 		return "SELECT t.*, co.name AS company, "
 		       "(SELECT value FROM channels WHERE owner_id = t.id AND kind = 'email' AND deleted = 0 ORDER BY id LIMIT 1) AS email, "
 		       "(SELECT value FROM channels WHERE owner_id = t.id AND kind = 'phone' AND deleted = 0 ORDER BY id LIMIT 1) AS phone "
-		       "FROM contacts t LEFT JOIN companies co ON co.id = t.company_id";
+		       "FROM contacts t LEFT JOIN companies co ON co.id = "
+		       "coalesce((SELECT survivor FROM crm_alias WHERE id = t.company_id), t.company_id)";
 	if (strcmp(entity, "company") == 0)
 		return "SELECT t.*, "
 		       "(SELECT value FROM channels WHERE owner_id = t.id AND kind = 'email' AND deleted = 0 ORDER BY id LIMIT 1) AS email, "
@@ -143,12 +149,13 @@ int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *
 		snprintf(base, sizeof(base), "SELECT t.* FROM \"%s\" t", table);
 	const char *alias = strcmp(entity, "deal") == 0 ? "d" : "t";
 	const char *fts = fts_table(entity);
+	const char *merged = strcmp(entity, "company") == 0 || strcmp(entity, "contact") == 0 ? NOT_MERGED("t") : "";
 	int err = 0;
 	if (search && *search && fts) {
 		if ((err = fts_query(match, sizeof(match), search)) < 0)
 			return err;
-		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 AND %s.rowid IN (SELECT rowid FROM %s WHERE %s MATCH ?1) "
-			 "ORDER BY %s.id DESC LIMIT %zu", base, alias, alias, fts, fts, alias, limit ? limit : (size_t)-1 >> 1);
+		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0%s AND %s.rowid IN (SELECT rowid FROM %s WHERE %s MATCH ?1) "
+			 "ORDER BY %s.id DESC LIMIT %zu", base, alias, merged, alias, fts, fts, alias, limit ? limit : (size_t)-1 >> 1);
 	} else if (search && *search) {
 		snprintf(match, sizeof(match), "%%%s%%", search);
 		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 AND instr(lower(%s.%s), lower(?1)) > 0 "
@@ -158,8 +165,8 @@ int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *
 			 alias, limit ? limit : (size_t)-1 >> 1);
 		snprintf(match, sizeof(match), "%s", search);
 	} else {
-		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 ORDER BY %s.id DESC LIMIT %zu",
-			 base, alias, alias, limit ? limit : (size_t)-1 >> 1);
+		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0%s ORDER BY %s.id DESC LIMIT %zu",
+			 base, alias, merged, alias, limit ? limit : (size_t)-1 >> 1);
 	}
 	json_t *arr = json_array();
 	err = rows_into(arr, st, sql, *match ? match : NULL, NULL);
@@ -189,28 +196,31 @@ static int related(json_t *o, const char *key, crm_store *st, const char *sql, c
 
 #define TIMELINE_SQL(col)                                                                          \
 	"SELECT * FROM (SELECT id, kind, subject AS title, at, done, result FROM activities "          \
-	"WHERE " col " = ?1 AND deleted = 0 "                                                          \
+	"WHERE " col " IN " GROUP_OF_1 " AND deleted = 0 "                                             \
 	"UNION ALL SELECT id, 'task', title, due, status = 'done', status FROM tasks WHERE " col      \
-	" = ?1 AND deleted = 0 "                                                                       \
+	" IN " GROUP_OF_1 " AND deleted = 0 "                                                          \
 	"UNION ALL SELECT id, 'note', substr(body, 1, 200), created_at, 1, NULL FROM notes WHERE " col \
-	" = ?1 AND deleted = 0) ORDER BY at DESC, id DESC"
+	" IN " GROUP_OF_1 " AND deleted = 0) ORDER BY at DESC, id DESC"
 
 static int show_related(json_t *o, crm_store *st, const char *entity, const char *id)
 {
 	const char *deals = "SELECT d.id, d.title, d.amount, d.currency, s.name AS stage, s.kind AS stage_kind "
-			    "FROM deals d LEFT JOIN stages s ON s.id = d.stage_id WHERE d.%s = ?1 AND d.deleted = 0 ORDER BY d.id DESC";
+			    "FROM deals d LEFT JOIN stages s ON s.id = d.stage_id WHERE d.%s IN " GROUP_OF_1 " AND d.deleted = 0 ORDER BY d.id DESC";
 	char sql[512];
 	int err = 0;
 	if (strcmp(entity, "contact") == 0 || strcmp(entity, "company") == 0) {
 		const char *col = entity[1] == 'o' && entity[2] == 'n' ? "contact_id" : "company_id";
 		err = related(o, "channels", st, "SELECT id, kind, value, normalized, label FROM channels "
-			      "WHERE owner_id = ?1 AND deleted = 0 ORDER BY kind, id", id);
+			      "WHERE owner_id IN " GROUP_OF_1 " AND deleted = 0 ORDER BY kind, id", id);
+		if (err == 0)
+			err = related(o, "merged", st, "SELECT id FROM crm_alias WHERE survivor = ?1 ORDER BY id", id);
 		snprintf(sql, sizeof(sql), deals, col);
 		if (err == 0)
 			err = related(o, "deals", st, sql, id);
 		if (err == 0 && strcmp(col, "company_id") == 0)
 			err = related(o, "contacts", st, "SELECT id, first_name, last_name, title FROM contacts "
-				      "WHERE company_id = ?1 AND deleted = 0 ORDER BY last_name, first_name, id", id);
+				      "WHERE company_id IN " GROUP_OF_1 " AND deleted = 0" NOT_MERGED("contacts")
+				      " ORDER BY last_name, first_name, id", id);
 		if (err == 0)
 			err = related(o, "timeline", st, strcmp(col, "company_id") == 0 ? TIMELINE_SQL("company_id")
 										: TIMELINE_SQL("contact_id"), id);
@@ -228,12 +238,48 @@ static int show_related(json_t *o, crm_store *st, const char *entity, const char
 	return err;
 }
 
-int crm_query_show(json_t **out, crm_store *st, const char *entity, const char *id)
+static int show_one(json_t **out, crm_store *st, const char *entity, const char *table, const char *id, int grouped);
+
+/* A merged group shows, for each field, the newest value among its members
+ * (last writer wins across the group, DESIGN.md §6). */
+static int group_fields(json_t *o, crm_store *st, const char *table, const char *id)
+{
+	const crm_table *t = crm_catalog_table(st, table);
+	int err = 0;
+	for (size_t i = 0; t && err == 0 && i < t->col_count; i++) {
+		const char *col = t->cols[i].name;
+		if (strcmp(col, "deleted") == 0)
+			continue;
+		char sql[400];
+		snprintf(sql, sizeof(sql), "SELECT r.\"%s\" AS v FROM crm_clock c JOIN \"%s\" r ON r.id = c.row_id "
+			 "WHERE c.row_id IN " GROUP_OF_1 " AND c.col = ?2 ORDER BY c.hlc DESC, c.node DESC LIMIT 1",
+			 col, table);
+		json_t *arr = json_array();
+		err = rows_into(arr, st, sql, id, col);
+		if (err == 0 && json_array_size(arr) == 1)
+			json_object_set(o, col, json_object_get(json_array_get(arr, 0), "v"));
+		json_decref(arr);
+	}
+	return err;
+}
+
+int crm_query_show(json_t **out, crm_store *st, const char *entity, const char *id_in)
 {
 	const char *table = crm_entity_table(entity);
 	*out = NULL;
 	if (!table)
 		return CRM_ERR(CRM_EINVAL, "unknown kind of record '%s'; kinds are: %s", entity, crm_entity_names());
+	char *survivor = NULL;
+	int grouped = strcmp(entity, "company") == 0 || strcmp(entity, "contact") == 0;
+	if (grouped && crm_merge_survivor(st, id_in, &survivor) < 0)
+		return CRM_ERR(CRM_ENOMEM, "out of memory");
+	int rc = show_one(out, st, entity, table, survivor ? survivor : id_in, grouped);
+	free(survivor);
+	return rc;
+}
+
+static int show_one(json_t **out, crm_store *st, const char *entity, const char *table, const char *id, int grouped)
+{
 	char sql[1200];
 	const char *sel = select_sql(entity);
 	const char *alias = strcmp(entity, "deal") == 0 ? "d" : "t";
@@ -247,9 +293,12 @@ int crm_query_show(json_t **out, crm_store *st, const char *entity, const char *
 		err = CRM_ERR(CRM_ENOTFOUND, "no %s with id %s", entity, id);
 	json_t *o = err == 0 ? json_incref(json_array_get(arr, 0)) : NULL;
 	json_decref(arr);
+	const char *rid = err == 0 ? json_string_value(json_object_get(o, "id")) : NULL;
+	if (err == 0 && grouped)
+		err = group_fields(o, st, table, rid);
 	if (err == 0) {
 		add_amount_text(o);
-		err = show_related(o, st, entity, json_string_value(json_object_get(o, "id")));
+		err = show_related(o, st, entity, rid);
 	}
 	if (err < 0) {
 		json_decref(o);
@@ -265,7 +314,7 @@ static int search_channels(json_t *arr, crm_store *st, const char *needle)
 	char match[Q_MAX + 4];
 	snprintf(match, sizeof(match), "\"%s\"", needle);
 	return rows_into(arr, st,
-		"SELECT DISTINCT o.id, o.entity, o.title, ch.value AS detail FROM channels ch "
+		"SELECT DISTINCT coalesce((SELECT survivor FROM crm_alias WHERE id = o.id), o.id) AS id, o.entity, o.title, ch.value AS detail FROM channels ch "
 		"JOIN (SELECT id, 'contact' AS entity, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS title, deleted FROM contacts "
 		"      UNION ALL SELECT id, 'company', name, deleted FROM companies) o ON o.id = ch.owner_id "
 		"WHERE ch.rowid IN (SELECT rowid FROM channels_fts WHERE channels_fts MATCH ?1) "
@@ -276,8 +325,8 @@ static int search_names(json_t *arr, crm_store *st, const char *match)
 {
 	return rows_into(arr, st,
 		"SELECT * FROM (SELECT id, 'contact' AS entity, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS title, "
-		"  title AS detail FROM contacts WHERE deleted = 0 AND rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1) LIMIT 50) "
-		"UNION ALL SELECT * FROM (SELECT id, 'company', name, tax_id FROM companies WHERE deleted = 0 AND rowid IN "
+		"  title AS detail FROM contacts WHERE deleted = 0" NOT_MERGED("contacts") " AND rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1) LIMIT 50) "
+		"UNION ALL SELECT * FROM (SELECT id, 'company', name, tax_id FROM companies WHERE deleted = 0" NOT_MERGED("companies") " AND rowid IN "
 		"  (SELECT rowid FROM companies_fts WHERE companies_fts MATCH ?1) LIMIT 50) "
 		"UNION ALL SELECT * FROM (SELECT id, 'deal', title, NULL FROM deals WHERE deleted = 0 AND rowid IN "
 		"  (SELECT rowid FROM deals_fts WHERE deals_fts MATCH ?1) LIMIT 50)", match, NULL);

@@ -12,7 +12,7 @@
 #include "store.h"
 
 #define CRM_SEAL_MAX_PAYLOAD (256u * 1024u)   /* one batch's payload bound */
-#define CRM_SCHEMA_VERSION 2
+#define CRM_SCHEMA_VERSION 3
 
 /* Seal every pending change into batches (commits on refs/nodes/<me>),
  * at most CRM_SEAL_MAX_PAYLOAD bytes of payload each.  Crash-safe: the pack

@@ -12,6 +12,7 @@
  */
 #include "store.h"
 #include "changelog.h"
+#include "conflict.h"
 #include "error.h"
 #include "hlc.h"
 #include "schema.h"
@@ -37,6 +38,7 @@ struct crm_store {
 	char node_id[CRM_NODE_ID_HEX + 1];
 	char *settings[SETTING_COUNT];
 	uint64_t hlc;
+	int64_t skew_ms;          /* wall - trusted time, when beyond tolerance (conflict/clock.c) */
 	crm_table *tables;
 	size_t table_count;
 	uint64_t (*now_ms)(void *);
@@ -173,6 +175,13 @@ static int load_settings(crm_store *st)
 		return err;
 	st->hlc = h ? strtoull(h, NULL, 10) : 0;
 	free(h);
+	h = NULL;
+	err = crm_meta_get(st, "clock_skew_ms", &h);
+	if (err < 0 && err != CRM_ENOTFOUND)
+		return err;
+	st->skew_ms = h ? strtoll(h, NULL, 10) : 0;
+	free(h);
+	crm_error_clear();
 	return 0;
 }
 
@@ -436,9 +445,27 @@ static int persist_hlc(crm_store *st)
 	return crm_meta_set(st, "hlc", buf);
 }
 
+uint64_t crm_store_clock_ms(const crm_store *st)
+{
+	return crm_conflict_corrected_now(crm_store_now_ms(st), st->skew_ms);
+}
+
+int64_t crm_store_skew_ms(const crm_store *st) { return st->skew_ms; }
+
+int crm_store_observe_time(crm_store *st, uint64_t trusted_ms)
+{
+	int64_t skew = crm_conflict_skew(crm_store_now_ms(st), trusted_ms);
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)skew);
+	int err = crm_meta_set(st, "clock_skew_ms", buf);
+	if (err == 0)
+		st->skew_ms = skew;
+	return err;
+}
+
 int crm_store_hlc_next(crm_store *st, uint64_t *out)
 {
-	uint64_t next = crm_hlc_next(st->hlc, crm_store_now_ms(st));
+	uint64_t next = crm_hlc_next(st->hlc, crm_store_clock_ms(st));
 	uint64_t saved = st->hlc;
 	st->hlc = next;
 	int err = persist_hlc(st);
@@ -452,6 +479,8 @@ int crm_store_hlc_next(crm_store *st, uint64_t *out)
 
 int crm_store_hlc_recv(crm_store *st, uint64_t remote)
 {
+	if (!crm_conflict_clock_adoptable(remote, crm_store_clock_ms(st)))
+		return 0;   /* stored and merged, but not spread into our own clock */
 	uint64_t next = crm_hlc_recv(st->hlc, remote);
 	if (next == st->hlc)
 		return 0;

@@ -75,8 +75,16 @@ const crm_table *crm_catalog_tables(const crm_store *st, size_t *count);
 uint64_t crm_store_now_ms(const crm_store *st);
 void crm_store_set_clock(crm_store *st, uint64_t (*now_ms)(void *), void *ctx);
 
+/* The wall clock corrected by the skew measured against trusted time. */
+uint64_t crm_store_clock_ms(const crm_store *st);
+int64_t crm_store_skew_ms(const crm_store *st);
+/* Trusted time (the hub's, reported on every response) was `trusted_ms` now:
+ * remember how far off the wall clock is, if beyond tolerance, so later writes
+ * are stamped with corrected time (docs/CONFLICTS.md, "Wrong clocks"). */
+int crm_store_observe_time(crm_store *st, uint64_t trusted_ms);
+
 /* The clock: issue a new local HLC (persisted with the current transaction),
- * and observe a received one. */
+ * and observe a received one (adopted only if not too far in the future). */
 int crm_store_hlc_next(crm_store *st, uint64_t *out);
 int crm_store_hlc_recv(crm_store *st, uint64_t remote);
 

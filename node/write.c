@@ -19,6 +19,7 @@
 #include "write.h"
 #include "conflict.h"
 #include "error.h"
+#include "merge.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,12 @@
 
 void crm_write_cleanup(crm_store *st) { (void)st; }
 
-static void bind_value(sqlite3_stmt *q, int idx, const crm_value *v)
+static int is_stage(const char *table, const char *col)
+{
+	return strcmp(col, "stage_id") == 0 && strcmp(table, "deals") == 0;
+}
+
+void crm_bind_value(sqlite3_stmt *q, int idx, const crm_value *v)
 {
 	switch (v->type) {
 	case CRM_V_INT:
@@ -78,16 +84,18 @@ static int upsert_row(crm_store *st, const char *table, const char *row_id,
 		return err;
 	sqlite3_bind_text(q, 1, row_id, -1, SQLITE_STATIC);
 	for (size_t i = 0; i < n; i++)
-		bind_value(q, (int)i + 2, &vals[i]);
+		crm_bind_value(q, (int)i + 2, &vals[i]);
 	return crm_db_step_done(crm_store_db(st), q);
 }
 
-/* Read the stored clock of a field; *found = 0 if never written. */
-static int clock_get(crm_store *st, const char *row_id, const char *col, crm_stamp *out, int *found)
+/* Read the stored clock of a field (and the prev clock of its write);
+ * *found = 0 if never written. */
+static int clock_get(crm_store *st, const char *row_id, const char *col, crm_stamp *out,
+		     uint64_t *prev, int *found)
 {
 	sqlite3_stmt *q;
 	int err = crm_db_prepare(crm_store_db(st), &q,
-				 "SELECT hlc, node FROM crm_clock WHERE row_id = ?1 AND col = ?2");
+				 "SELECT hlc, node, prev FROM crm_clock WHERE row_id = ?1 AND col = ?2");
 	if (err < 0)
 		return err;
 	sqlite3_bind_text(q, 1, row_id, -1, SQLITE_STATIC);
@@ -97,23 +105,27 @@ static int clock_get(crm_store *st, const char *row_id, const char *col, crm_sta
 	if (err == 1) {
 		out->hlc = (uint64_t)sqlite3_column_int64(q, 0);
 		snprintf(out->node, sizeof(out->node), "%s", (const char *)sqlite3_column_text(q, 1));
+		*prev = (uint64_t)sqlite3_column_int64(q, 2);
 	}
 	sqlite3_reset(q);
 	return err < 0 ? err : 0;
 }
 
-static int clock_set(crm_store *st, const char *row_id, const char *col, uint64_t hlc, const char *node)
+static int clock_set(crm_store *st, const char *row_id, const char *col, uint64_t hlc,
+		     const char *node, uint64_t prev)
 {
 	sqlite3_stmt *q;
 	int err = crm_db_prepare(crm_store_db(st), &q,
-				 "INSERT INTO crm_clock(row_id, col, hlc, node) VALUES (?1, ?2, ?3, ?4) "
-				 "ON CONFLICT(row_id, col) DO UPDATE SET hlc = excluded.hlc, node = excluded.node");
+				 "INSERT INTO crm_clock(row_id, col, hlc, node, prev) VALUES (?1, ?2, ?3, ?4, ?5) "
+				 "ON CONFLICT(row_id, col) DO UPDATE SET hlc = excluded.hlc, node = excluded.node, "
+				 "prev = excluded.prev");
 	if (err < 0)
 		return err;
 	sqlite3_bind_text(q, 1, row_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, col, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (int64_t)hlc);
 	sqlite3_bind_text(q, 4, node, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, (int64_t)prev);
 	return crm_db_step_done(crm_store_db(st), q);
 }
 
@@ -129,7 +141,7 @@ static int pending_add(crm_store *st, const char *table, const char *row_id,
 	sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, row_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, f->col, -1, SQLITE_STATIC);
-	bind_value(q, 4, &f->v);
+	crm_bind_value(q, 4, &f->v);
 	sqlite3_bind_int64(q, 5, (int64_t)hlc);
 	sqlite3_bind_int64(q, 6, (int64_t)prev);
 	return crm_db_step_done(crm_store_db(st), q);
@@ -157,21 +169,33 @@ static int write_fields(crm_store *st, const char *table, const char *row_id,
 {
 	const char *cols[MAX_FIELDS];
 	crm_value vals[MAX_FIELDS];
-	uint64_t hlc;
+	uint64_t hlc, prevs_stage = 0;
 	const char *me = crm_store_node_id(st);
 	int err = crm_store_hlc_next(st, &hlc);
+	int stage = -1;
 	for (size_t i = 0; err == 0 && i < count; i++) {
 		crm_stamp cur;
+		uint64_t prev = 0;
 		int found;
-		err = clock_get(st, row_id, f[i].col, &cur, &found);
+		err = clock_get(st, row_id, f[i].col, &cur, &prev, &found);
+		prev = found ? cur.hlc : 0;
 		if (err == 0)
-			err = clock_set(st, row_id, f[i].col, hlc, me);
+			err = clock_set(st, row_id, f[i].col, hlc, me, prev);
 		if (err == 0)
-			err = pending_add(st, table, row_id, &f[i], hlc, found ? cur.hlc : 0);
+			err = pending_add(st, table, row_id, &f[i], hlc, prev);
+		if (is_stage(table, f[i].col))
+			stage = (int)i, prevs_stage = prev;
 		cols[i] = f[i].col;
 		vals[i] = f[i].v;
 	}
-	return err < 0 ? err : upsert_row(st, table, row_id, cols, vals, count);
+	if (err == 0)
+		err = upsert_row(st, table, row_id, cols, vals, count);
+	if (err == 0 && stage >= 0) {
+		crm_stamp in = {.hlc = hlc};
+		snprintf(in.node, sizeof(in.node), "%s", me);
+		err = crm_merge_stage(st, row_id, &in, prevs_stage, &f[stage].v);
+	}
+	return err < 0 ? err : 0;
 }
 
 int crm_write(crm_store *st, const char *table, const char *row_id,
@@ -206,7 +230,7 @@ static int apply_extra(crm_store *st, const crm_change *c, const crm_stamp *in)
 	sqlite3_bind_text(q, 1, c->table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, c->row_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, c->col, -1, SQLITE_STATIC);
-	bind_value(q, 4, &c->v);
+	crm_bind_value(q, 4, &c->v);
 	sqlite3_bind_int64(q, 5, (int64_t)in->hlc);
 	sqlite3_bind_text(q, 6, in->node, -1, SQLITE_STATIC);
 	err = crm_db_step_done(crm_store_db(st), q);
@@ -215,22 +239,42 @@ static int apply_extra(crm_store *st, const crm_change *c, const crm_stamp *in)
 
 int crm_apply_change(crm_store *st, const crm_change *c, const char *author)
 {
-	crm_stamp in = {.hlc = c->hlc};
-	int err;
+	crm_stamp in = {.hlc = c->hlc}, cur;
+	uint64_t cur_prev = 0;
+	int found, err;
 	snprintf(in.node, sizeof(in.node), "%s", author);
 	const crm_table *t = crm_catalog_table(st, c->table);
 	if (!t || !crm_table_column(t, c->col))
 		return apply_extra(st, c, &in);
-	crm_stamp cur;
-	int found;
-	if ((err = clock_get(st, c->row_id, c->col, &cur, &found)) < 0)
+	if (is_stage(c->table, c->col))
+		return crm_merge_stage(st, c->row_id, &in, c->prev_hlc, &c->v);
+	if ((err = clock_get(st, c->row_id, c->col, &cur, &cur_prev, &found)) < 0)
 		return err;
-	if (crm_conflict_lww(found ? &cur : NULL, &in) != CRM_PICK_TAKE)
+	crm_pick pick = crm_conflict_lww(found ? &cur : NULL, &in);
+	if (pick == CRM_PICK_SAME)
 		return 0;
-	err = clock_set(st, c->row_id, c->col, in.hlc, in.node);
+	if (pick == CRM_PICK_KEEP) {
+		/* The stored value stays; if its writer never saw this one, say so. */
+		if (crm_conflict_concurrent(cur_prev, &in))
+			err = crm_merge_note_lww(st, c, &in, &cur, 0);
+		return err < 0 ? err : crm_merge_note_deleted_edit(st, c, &in);
+	}
+	if (found && crm_conflict_concurrent(c->prev_hlc, &cur))
+		err = crm_merge_note_lww(st, c, &in, &cur, 1);
+	if (err == 0)
+		err = clock_set(st, c->row_id, c->col, in.hlc, in.node, c->prev_hlc);
 	if (err == 0)
 		err = upsert_row(st, c->table, c->row_id, &c->col, &c->v, 1);
+	if (err == 0)
+		err = crm_merge_note_deleted_edit(st, c, &in);
 	return err < 0 ? err : 1;
+}
+
+int crm_write_merged(crm_store *st, const char *table, const char *row_id, const char *col,
+		     const crm_value *v, const crm_stamp *stamp, uint64_t prev)
+{
+	int err = clock_set(st, row_id, col, stamp->hlc, stamp->node, prev);
+	return err < 0 ? err : upsert_row(st, table, row_id, &col, v, 1);
 }
 
 int crm_pending_count(crm_store *st, int64_t *out)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conflict.h"
 #include "store.h"
 
 typedef enum crm_vtype { CRM_V_NULL = 0, CRM_V_INT, CRM_V_REAL, CRM_V_TEXT, CRM_V_BLOB } crm_vtype;
@@ -64,6 +65,13 @@ int crm_write(crm_store *st, const char *table, const char *row_id,
  * kept.  Returns 1 if the change won, 0 if it lost or was already there.
  * The caller advances the local clock past received clocks (once per batch). */
 int crm_apply_change(crm_store *st, const crm_change *c, const char *author);
+
+/* For the merge engine (merge.c): set one field to a value written by
+ * `stamp` (clock and row), without recording a pending change. */
+int crm_write_merged(crm_store *st, const char *table, const char *row_id, const char *col,
+		     const crm_value *v, const crm_stamp *stamp, uint64_t prev);
+/* Bind a crm_value to parameter idx of a prepared statement. */
+void crm_bind_value(sqlite3_stmt *q, int idx, const crm_value *v);
 
 /* Number of pending (unsealed) changes. */
 int crm_pending_count(crm_store *st, int64_t *out);

@@ -65,5 +65,8 @@ int cmd_forks(cli *c);
 int cmd_attach(cli *c);
 int cmd_attachments(cli *c);
 int cmd_attachment(cli *c);
+int cmd_conflicts(cli *c);
+int cmd_duplicates(cli *c);
+int cmd_merge(cli *c);
 
 #endif

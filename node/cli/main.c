@@ -22,6 +22,7 @@ static void usage(FILE *to)
 		"  search QUERY [--json]                names, e-mails, phones\n"
 		"  state-hash                           digest of the replicated state\n"
 		"  seal | log | forks                   the signed change log\n"
+		"  conflicts | duplicates | merge A B   what merges set aside; duplicate records\n"
 		"  export-changes FILE [--since N]      changes to a file (USB stick, e-mail)\n"
 		"  import-changes FILE                  verify and apply a change file\n"
 		"  trust add PUBKEY | trust list        keys whose changes this node accepts\n"
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 		{"export-changes", cmd_export}, {"import-changes", cmd_import}, {"trust", cmd_trust},
 		{"log", cmd_log}, {"forks", cmd_forks}, {"attach", cmd_attach},
 		{"attachments", cmd_attachments}, {"attachment", cmd_attachment},
+		{"conflicts", cmd_conflicts}, {"duplicates", cmd_duplicates}, {"merge", cmd_merge},
 	};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(cmd, cmds[k].name) == 0)
