@@ -6,7 +6,9 @@
  *     stays under CRM_SEAL_MAX_PAYLOAD.  Inside a batch, writes to the same
  *     field are coalesced to the last one; its prev_hlc is the newest clock it
  *     replaced that was not the batch's own earlier write to that field, so
- *     concurrency stays visible after coalescing.
+ *     concurrency stays visible after coalescing.  Deal stages are not
+ *     coalesced: the stage register is decided over every stage write, and a
+ *     replica must not decide over writes the others never receive.
  *  2. States of a pending row: pending → (pack written) → sealed (row deleted,
  *     crm_heads/crm_applied updated, one SQLite transaction) → ref updated.
  *     A crash before the transaction leaves the rows pending and the objects
@@ -207,7 +209,10 @@ static int encode_range(seal_state *s, crm_batch_enc *enc, summary *m, blobs *b,
 		const char *col = (const char *)sqlite3_column_text(q, 2);
 		uint64_t prev = (uint64_t)sqlite3_column_int64(q, 5);
 		err = 0;
-		if (c.set && (strcmp(c.row_id, row) != 0 || strcmp(c.col, col) != 0))
+		/* Every stage write travels (the register needs the whole set);
+		 * other fields coalesce to their last value. */
+		int keep_all = c.set && strcmp(c.col, "stage_id") == 0 && strcmp(c.table, "deals") == 0;
+		if (c.set && (keep_all || strcmp(c.row_id, row) != 0 || strcmp(c.col, col) != 0))
 			err = emit(enc, m, b, &c, s->log);
 		if (err == 0 && !c.set) {
 			c.table = dup_str((const char *)sqlite3_column_text(q, 0));
