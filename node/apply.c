@@ -39,6 +39,7 @@ typedef struct plan {
 	link *links;          /* to apply, each chain in ascending seq */
 	size_t count, cap;
 	crm_apply_report *rep;
+	const crm_apply_opts *opts;
 } plan;
 
 static int plan_push(plan *p, const link *l)
@@ -78,7 +79,7 @@ static int trusted_key(crm_store *st, const char *node, uint8_t pub[CRM_PUBKEY_L
 }
 
 /* Check one commit's trailers, signature and payload; fill l. */
-static int verify_entry(crm_store *st, const crm_log_entry *e, link *l)
+static int verify_entry(crm_store *st, const crm_log_entry *e, link *l, const crm_apply_opts *opts)
 {
 	char seq[24], sha[80], hex[65];
 	uint8_t pub[CRM_PUBKEY_LEN], signer[CRM_PUBKEY_LEN], d[CRM_SHA256_LEN];
@@ -110,6 +111,8 @@ static int verify_entry(crm_store *st, const crm_log_entry *e, link *l)
 	if (err == 0 && (strcmp(b->node, l->node) != 0 || b->seq != l->seq))
 		err = CRM_ERR(CRM_EVERIFY, "batch %llu of node %s: payload names another batch",
 			      (unsigned long long)l->seq, l->node);
+	if (err == 0 && opts && opts->authorize)
+		err = opts->authorize(opts->ctx, st, l->node, b);
 	crm_batch_free(b);
 	return err;
 }
@@ -197,7 +200,7 @@ static int walk_step(crm_store *st, crm_log *log, plan *p, char *cur, link *expe
 				       "export of that node first", (unsigned long long)expect->seq, expect->node);
 		return err;
 	}
-	err = verify_entry(st, &e, &l);
+	err = verify_entry(st, &e, &l, p->opts);
 	if (err == 0 && expect->seq && (strcmp(l.node, expect->node) != 0 || l.seq != expect->seq))
 		err = CRM_ERR(CRM_EVERIFY, "batch chain of node %s is broken at batch %llu", expect->node,
 			      (unsigned long long)expect->seq + 1);
@@ -249,15 +252,16 @@ static int walk_chain(crm_store *st, crm_log *log, plan *p, const char *head)
 	return 0;
 }
 
-static int record_applied(crm_store *st, const link *l)
+static int record_applied(crm_store *st, const link *l, size_t size)
 {
 	crm_db *db = crm_store_db(st);
 	sqlite3_stmt *q;
-	int err = crm_db_prepare(db, &q, "INSERT INTO crm_applied(oid, node, seq) VALUES (?1, ?2, ?3)");
+	int err = crm_db_prepare(db, &q, "INSERT INTO crm_applied(oid, node, seq, size) VALUES (?1, ?2, ?3, ?4)");
 	if (err == 0) {
 		sqlite3_bind_text(q, 1, l->oid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, l->node, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, (int64_t)l->seq);
+		sqlite3_bind_int64(q, 4, (int64_t)size);
 		err = crm_db_step_done(db, q);
 	}
 	if (err == 0)
@@ -295,7 +299,7 @@ static int apply_link(crm_store *st, crm_log *log, const link *l, crm_apply_repo
 	if (err == 0)
 		err = crm_store_hlc_recv(st, max_hlc);
 	if (err == 0)
-		err = record_applied(st, l);
+		err = record_applied(st, l, e.payload_len);
 	crm_batch_free(b);
 	crm_log_entry_dispose(&e);
 	return err;
@@ -303,18 +307,27 @@ static int apply_link(crm_store *st, crm_log *log, const link *l, crm_apply_repo
 
 int crm_apply_heads(crm_store *st, char *const *heads, size_t count, crm_apply_report *rep)
 {
+	return crm_apply_heads_opts(st, heads, count, NULL, rep);
+}
+
+int crm_apply_heads_opts(crm_store *st, char *const *heads, size_t count, const crm_apply_opts *opts,
+			 crm_apply_report *rep)
+{
 	crm_log *log;
-	plan p = {.rep = rep};
+	plan p = {.rep = rep, .opts = opts};
 	memset(rep, 0, sizeof(*rep));
 	int err = crm_store_log(st, &log);
 	for (size_t i = 0; err == 0 && i < count; i++)
 		err = walk_chain(st, log, &p, heads[i]);
 	crm_db *db = crm_store_db(st);
-	if (err == 0 && p.count > 0 && (err = crm_db_begin(db)) == 0) {
+	int cursor = opts && opts->cursor_key;
+	if (err == 0 && (p.count > 0 || cursor) && (err = crm_db_begin(db)) == 0) {
 		for (size_t i = 0; err == 0 && i < p.count; i++)
 			err = apply_link(st, log, &p.links[i], rep);
-		if (err == 0)
+		if (err == 0 && p.count > 0)
 			err = crm_merge_refresh(st);   /* duplicates created apart meet here */
+		if (err == 0 && cursor)
+			err = crm_meta_set(st, opts->cursor_key, opts->cursor_value);
 		if (err < 0)
 			crm_db_rollback(db);
 		else

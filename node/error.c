@@ -12,10 +12,14 @@ static _Thread_local char last_where[128];
 
 int crm_error_set(int code, const char *file, int line, const char *fmt, ...)
 {
+	/* Format aside first: callers may wrap the previous message
+	 * (CRM_ERR(err, "%s: %s", path, crm_error_last())). */
+	char buf[sizeof(last_msg)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(last_msg, buf, sizeof(buf));
 	const char *base = strrchr(file, '/');
 	snprintf(last_where, sizeof(last_where), "%s:%d", base ? base + 1 : file, line);
 	return code;

@@ -28,4 +28,17 @@ int crm_export_changes(crm_store *st, const char *path, uint64_t since, crm_expo
  * transaction.  Importing the same file again is a no-op. */
 int crm_import_changes(crm_store *st, const char *path, crm_apply_report *rep);
 
+/* The same for a change file already in memory (a sync response, a push
+ * body), with apply options (authorization, cursor). */
+int crm_import_buffer(crm_store *st, const uint8_t *data, size_t len, const crm_apply_opts *opts,
+		      crm_apply_report *rep, uint64_t *cursor_out);
+
+/* A change file in memory of this replica's batches: all of them after
+ * cursor `since` (own = 0), or only its own with seq > `since` (own = 1);
+ * at most max_bytes of payload (at least one batch).  *cursor_out gets the
+ * lseq (own = 0) or seq (own = 1) of the last batch included; *more is set
+ * when batches were left out. */
+int crm_export_buffer(crm_store *st, uint64_t since, int own, const char *exclude_node, size_t max_bytes,
+		      uint8_t **out, size_t *len, uint64_t *cursor_out, size_t *batches, int *more);
+
 #endif

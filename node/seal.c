@@ -29,6 +29,7 @@
 typedef struct sealed {
 	char oid[CRM_OID_HEX + 1];
 	uint64_t seq;
+	size_t size;
 } sealed;
 
 typedef struct seal_state {
@@ -52,9 +53,12 @@ int crm_log_repair_refs(crm_store *st)
 		char cur[CRM_OID_HEX + 1];
 		const char *node = (const char *)sqlite3_column_text(q, 0);
 		const char *oid = (const char *)sqlite3_column_text(q, 1);
+		err = 0;
 		if (crm_log_get_ref(log, node, cur) != 0 || strcmp(cur, oid) != 0)
 			err = crm_log_set_ref(log, node, oid);
 	}
+	if (err != 0)
+		sqlite3_reset(q);
 	if (err < 0)
 		return err;
 	crm_error_clear();
@@ -296,6 +300,7 @@ static int seal_one(seal_state *s, int64_t lo, int64_t hi)
 			s->seq++;
 			snprintf(s->head, sizeof(s->head), "%s", oid);
 			d[s->done_count].seq = s->seq;
+			d[s->done_count].size = len;
 			memcpy(d[s->done_count++].oid, oid, sizeof(oid));
 			s->last_pending = hi;
 		}
@@ -340,11 +345,12 @@ static int record_sealed(seal_state *s)
 		err = crm_db_step_done(db, q);
 	}
 	for (size_t i = 0; err == 0 && i < s->done_count; i++) {
-		err = crm_db_prepare(db, &q, "INSERT INTO crm_applied(oid, node, seq) VALUES (?1, ?2, ?3)");
+		err = crm_db_prepare(db, &q, "INSERT INTO crm_applied(oid, node, seq, size) VALUES (?1, ?2, ?3, ?4)");
 		if (err == 0) {
 			sqlite3_bind_text(q, 1, s->done[i].oid, -1, SQLITE_STATIC);
 			sqlite3_bind_text(q, 2, me, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(q, 3, (int64_t)s->done[i].seq);
+			sqlite3_bind_int64(q, 4, (int64_t)s->done[i].size);
 			err = crm_db_step_done(db, q);
 		}
 	}

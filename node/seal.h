@@ -12,7 +12,7 @@
 #include "store.h"
 
 #define CRM_SEAL_MAX_PAYLOAD (256u * 1024u)   /* one batch's payload bound */
-#define CRM_SCHEMA_VERSION 3
+#define CRM_SCHEMA_VERSION 4
 
 /* Seal every pending change into batches (commits on refs/nodes/<me>),
  * at most CRM_SEAL_MAX_PAYLOAD bytes of payload each.  Crash-safe: the pack
@@ -40,6 +40,21 @@ typedef struct crm_apply_report {
  * chain), CRM_ENOTFOUND (a missing earlier batch), CRM_EDENIED (unknown or
  * revoked key) — each with a message naming the node and batch. */
 int crm_apply_heads(crm_store *st, char *const *heads, size_t count, crm_apply_report *rep);
+
+struct crm_batch;
+typedef struct crm_apply_opts {
+	/* Called for every verified batch before anything is applied; a negative
+	 * return (with a message) refuses the whole apply. */
+	int (*authorize)(void *ctx, crm_store *st, const char *author, const struct crm_batch *b);
+	void *ctx;
+	/* Set in crm_meta in the same transaction as the apply (a sync cursor). */
+	const char *cursor_key;
+	const char *cursor_value;
+} crm_apply_opts;
+
+/* crm_apply_heads with options (opts may be NULL). */
+int crm_apply_heads_opts(crm_store *st, char *const *heads, size_t count, const crm_apply_opts *opts,
+			 crm_apply_report *rep);
 
 /* Trust: keys whose batches this replica accepts. */
 int crm_trust_add(crm_store *st, const char *openssh_line, const char *name, const char *source,

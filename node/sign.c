@@ -885,3 +885,27 @@ done:
 	crm_key_free(signer);
 	return rc;
 }
+
+/* ---- base64 for other modules -------------------------------------------- */
+
+char *crm_base64_encode(const void *data, size_t len)
+{
+	return b64_encode(data, len);
+}
+
+int crm_base64_decode(uint8_t **out, size_t *out_len, const char *in)
+{
+	size_t len = strlen(in);
+	*out = NULL;
+	if (len > (1u << 20))
+		return CRM_ERR(CRM_ELIMIT, "base64 text too long");
+	uint8_t *buf = malloc(len / 4 * 3 + 1);
+	if (!buf)
+		return CRM_ERR(CRM_ENOMEM, "out of memory");
+	if (b64_decode(buf, out_len, in, len) < 0) {
+		free(buf);
+		return CRM_ERR(CRM_EINVAL, "not valid base64");
+	}
+	*out = buf;
+	return 0;
+}

@@ -71,6 +71,11 @@ int crm_sshsig_verify(uint8_t signer_out[CRM_PUBKEY_LEN], const char *armored,
 /* Fill buf with cryptographically random bytes. */
 int crm_random(void *buf, size_t len);
 
+/* Standard padded base64, no line breaks; caller frees; NULL when out of memory. */
+char *crm_base64_encode(const void *data, size_t len);
+/* Decode canonical base64; *out malloc'd (caller frees). CRM_EINVAL if malformed. */
+int crm_base64_decode(uint8_t **out, size_t *out_len, const char *in);
+
 /* Incremental SHA-256 (for hashing large state). crm_sha256_final frees ctx. */
 typedef struct crm_sha256_ctx crm_sha256_ctx;
 int crm_sha256_new(crm_sha256_ctx **out);

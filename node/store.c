@@ -258,13 +258,13 @@ static int create_dir(const char *dir)
 	return 0;
 }
 
-static int create_key(crm_store *st)
+static int create_key(crm_store *st, const crm_key *given)
 {
 	crm_key *key = NULL;
 	char *path = path_join(st->dir, "node.key");
-	int err = path ? crm_key_generate(&key) : CRM_ERR(CRM_ENOMEM, "out of memory");
+	int err = path ? (given ? 0 : crm_key_generate(&key)) : CRM_ERR(CRM_ENOMEM, "out of memory");
 	if (err == 0)
-		err = crm_key_save(key, path);
+		err = crm_key_save(given ? given : key, path);
 	crm_key_free(key);
 	free(path);
 	return err < 0 ? err : load_key(st);
@@ -326,9 +326,9 @@ static int seed(crm_store *st, const crm_init_opts *o)
 	crm_field bf[] = {{"code", CRM_TEXT(branch)}, {"name", CRM_TEXT(branch)}};
 	crm_field uf[] = {{"login", CRM_TEXT(login)}, {"name", CRM_TEXT(login)},
 			  {"branch_id", CRM_TEXT(branch_id)}};
-	if (err == 0)
+	if (err == 0 && !o->joined)
 		err = crm_write(st, "branches", branch_id, bf, 2);
-	if (err == 0)
+	if (err == 0 && !o->joined)
 		err = crm_write(st, "users", user_id, uf, 3);
 	if (err < 0) {
 		crm_db_rollback(st->db);
@@ -350,7 +350,7 @@ int crm_store_create(crm_store **out, const char *dir, const crm_init_opts *o)
 	if (err == 0)
 		err = open_common(&st, dir, 1);
 	if (err == 0)
-		err = create_key(st);
+		err = create_key(st, o->key);
 	if (err == 0)
 		err = open_log(st, 1);
 	if (err == 0)

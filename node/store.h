@@ -25,6 +25,8 @@ typedef struct crm_init_opts {
 	const char *user;       /* login of the person using this node; NULL = name */
 	const char *country;    /* default phone country, ISO alpha-2; NULL = "RU" */
 	const char *currency;   /* default currency, ISO 4217; NULL = "RUB" */
+	const crm_key *key;     /* use this key instead of generating one (enrollment) */
+	int joined;             /* enrolled with a hub: the hub writes the branch and user rows */
 } crm_init_opts;
 
 /* One column of a replicated table, from the schema (PRAGMA table_info). */

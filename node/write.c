@@ -169,31 +169,38 @@ static int write_fields(crm_store *st, const char *table, const char *row_id,
 {
 	const char *cols[MAX_FIELDS];
 	crm_value vals[MAX_FIELDS];
-	uint64_t hlc, prevs_stage = 0;
+	uint64_t prevs[MAX_FIELDS], hlc, max_prev = 0;
 	const char *me = crm_store_node_id(st);
-	int err = crm_store_hlc_next(st, &hlc);
-	int stage = -1;
+	int err = 0, stage = -1;
 	for (size_t i = 0; err == 0 && i < count; i++) {
 		crm_stamp cur;
-		uint64_t prev = 0;
+		uint64_t cur_prev;
 		int found;
-		err = clock_get(st, row_id, f[i].col, &cur, &prev, &found);
-		prev = found ? cur.hlc : 0;
-		if (err == 0)
-			err = clock_set(st, row_id, f[i].col, hlc, me, prev);
-		if (err == 0)
-			err = pending_add(st, table, row_id, &f[i], hlc, prev);
-		if (is_stage(table, f[i].col))
-			stage = (int)i, prevs_stage = prev;
+		err = clock_get(st, row_id, f[i].col, &cur, &cur_prev, &found);
+		prevs[i] = found ? cur.hlc : 0;
+		max_prev = prevs[i] > max_prev ? prevs[i] : max_prev;
 		cols[i] = f[i].col;
 		vals[i] = f[i].v;
+		if (is_stage(table, f[i].col))
+			stage = (int)i;
+	}
+	if (err == 0)
+		err = crm_store_hlc_next(st, &hlc);
+	/* An edit made after seeing a value must order after it, even when that
+	 * value carries a clock from a node that runs ahead (conflict/clock.c). */
+	if (hlc <= max_prev)
+		hlc = max_prev + 1;
+	for (size_t i = 0; err == 0 && i < count; i++) {
+		err = clock_set(st, row_id, f[i].col, hlc, me, prevs[i]);
+		if (err == 0)
+			err = pending_add(st, table, row_id, &f[i], hlc, prevs[i]);
 	}
 	if (err == 0)
 		err = upsert_row(st, table, row_id, cols, vals, count);
 	if (err == 0 && stage >= 0) {
 		crm_stamp in = {.hlc = hlc};
 		snprintf(in.node, sizeof(in.node), "%s", me);
-		err = crm_merge_stage(st, row_id, &in, prevs_stage, &f[stage].v);
+		err = crm_merge_stage(st, row_id, &in, prevs[stage], &f[stage].v);
 	}
 	return err < 0 ? err : 0;
 }

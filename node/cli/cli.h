@@ -68,5 +68,8 @@ int cmd_attachment(cli *c);
 int cmd_conflicts(cli *c);
 int cmd_duplicates(cli *c);
 int cmd_merge(cli *c);
+int cmd_import_records(cli *c);   /* crm import FILE (cmd_import.c) */
+int cmd_export_records(cli *c);   /* crm export KIND */
+int cmd_sync(cli *c);
 
 #endif

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "error.h"
 #include "hash.h"
+#include "sync.h"
 #include "write.h"
 
 #include <stdio.h>
@@ -14,12 +15,14 @@ int cmd_init(cli *c)
 {
 	if (cli_wants_help(c->argc, c->argv)) {
 		puts("usage: crm init --name NAME [--branch CODE] [--user LOGIN] [--country CC] [--currency ISO]\n"
+		     "       crm init --join TOKEN [--name NAME]   enroll with a hub (token from 'crm-syncd token')\n"
 		     "Create a replica in the data directory: database, node key, change log.\n"
 		     "Prints the new node id.  --country is the default for phone numbers typed\n"
 		     "without +country (default RU); --currency the default for amounts (RUB).");
 		return EXIT_OK;
 	}
-	int miss[5];
+	int miss[6];
+	const char *join = cli_take_opt(c, "join", &miss[5]);
 	crm_init_opts o = {
 		.name = cli_take_opt(c, "name", &miss[0]),
 		.branch = cli_take_opt(c, "branch", &miss[1]),
@@ -28,19 +31,22 @@ int cmd_init(cli *c)
 		.currency = cli_take_opt(c, "currency", &miss[4]),
 	};
 	cli_take_json(c);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (miss[i])
 			return cli_usage("init", "an option is missing its value");
 	if (c->argc > 0)
 		return cli_usage("init", "unexpected argument '%s'", c->argv[0]);
-	if (!o.name)
-		return cli_usage("init", "a node needs a name: crm init --name NAME");
+	if (!o.name && !join)
+		return cli_usage("init", "a node needs a name: crm init --name NAME (or --join TOKEN)");
+	if (join && (o.branch || o.user))
+		return cli_usage("init", "with --join the branch and user come from the token");
 	crm_store *st;
-	int err = crm_store_create(&st, c->data, &o);
+	int err = join ? crm_join(&st, c->data, join, o.name, NULL) : crm_store_create(&st, c->data, &o);
 	if (err < 0)
 		return cli_fail(err);
 	if (c->json) {
-		json_t *j = json_pack("{s:s, s:s, s:s}", "id", crm_store_node_id(st), "name", o.name, "data", c->data);
+		json_t *j = json_pack("{s:s, s:s, s:s}", "id", crm_store_node_id(st), "name",
+				      crm_store_setting(st, "name"), "data", c->data);
 		cli_print_json(j);
 		json_decref(j);
 	} else {

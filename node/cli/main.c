@@ -14,6 +14,8 @@ static void usage(FILE *to)
 	fprintf(to,
 		"usage: crm [--data DIR] COMMAND ...\n"
 		"  init --name NAME [--branch CODE]     create a replica\n"
+		"  init --join TOKEN                    enroll with a hub\n"
+		"  sync [--once]                        push and pull with the hub\n"
 		"  whoami [--json]                      node id, name, branch, public key\n"
 		"  status [--json]                      pending changes\n"
 		"  ENTITY add|list|show|set|delete|restore ...\n"
@@ -25,6 +27,8 @@ static void usage(FILE *to)
 		"  conflicts | duplicates | merge A B   what merges set aside; duplicate records\n"
 		"  export-changes FILE [--since N]      changes to a file (USB stick, e-mail)\n"
 		"  import-changes FILE                  verify and apply a change file\n"
+		"  import FILE.csv|FILE.vcf [--dry-run] records from CSV or vCard (Excel, Outlook, Google)\n"
+		"  export contacts|companies|deals --format csv|vcf [--out FILE]\n"
 		"  trust add PUBKEY | trust list        keys whose changes this node accepts\n"
 		"  attach ENTITY ID FILE | attachments ENTITY ID | attachment get HASH\n"
 		"DIR: --data, else $CRM_DATA, else $XDG_DATA_HOME/branchline or ~/.local/share/branchline.\n"
@@ -78,7 +82,8 @@ int main(int argc, char **argv)
 		{"export-changes", cmd_export}, {"import-changes", cmd_import}, {"trust", cmd_trust},
 		{"log", cmd_log}, {"forks", cmd_forks}, {"attach", cmd_attach},
 		{"attachments", cmd_attachments}, {"attachment", cmd_attachment},
-		{"conflicts", cmd_conflicts}, {"duplicates", cmd_duplicates}, {"merge", cmd_merge},
+		{"sync", cmd_sync}, {"conflicts", cmd_conflicts}, {"duplicates", cmd_duplicates}, {"merge", cmd_merge},
+		{"import", cmd_import_records}, {"export", cmd_export_records},
 	};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(cmd, cmds[k].name) == 0)

@@ -1,0 +1,15 @@
+/*
+ * server.h — crm-syncd's HTTPS server (civetweb over OpenSSL): routes
+ * requests to hub.c, one replica handle per worker thread.
+ */
+#ifndef CRM_SERVER_H
+#define CRM_SERVER_H
+
+#include <signal.h>
+
+/* Serve the hub in `dir` until *stop becomes non-zero.  Logs one line per
+ * event to stderr.  If the configured listen port is 0, the chosen port is
+ * recorded in the replica (meta "url") and written to dir/url. */
+int crm_server_run(const char *dir, volatile sig_atomic_t *stop);
+
+#endif
