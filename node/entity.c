@@ -760,6 +760,31 @@ static int check_unique(action *a)
 	return err;
 }
 
+/* What a node enrolled as branch or laptop may write (the hub enforces the
+ * same rules; refusing here tells the person at once, DESIGN.md §9). */
+static int check_role(crm_store *st, const espec *e, const char *id, const char *new_branch)
+{
+	const char *role = crm_store_setting(st, "role");
+	if (!*role || strcmp(role, "hq") == 0)
+		return 0;
+	static const char *const hq_only[] = {"user", "plan", "branch"};
+	for (size_t i = 0; i < sizeof(hq_only) / sizeof(hq_only[0]); i++)
+		if (strcmp(e->name, hq_only[i]) == 0)
+			return CRM_ERR(CRM_EDENIED, "a %s node may not change %ss; headquarters does", role, e->name);
+	if (!find_field(e, "branch_id") || strcmp(e->name, "company") == 0 || strcmp(e->name, "contact") == 0)
+		return 0;   /* the shared customer base */
+	const char *mine = crm_store_setting(st, "branch_id");
+	char sql[128], *cur = NULL;
+	snprintf(sql, sizeof(sql), "SELECT branch_id FROM \"%s\" WHERE id = ?1", e->table);
+	crm_db_get_text(crm_store_db(st), &cur, sql, id);
+	crm_error_clear();
+	int other = (cur && strcmp(cur, mine) != 0) || (new_branch && strcmp(new_branch, mine) != 0);
+	free(cur);
+	if (other)
+		return CRM_ERR(CRM_EDENIED, "a %s node may change %ss of its own branch only", role, e->name);
+	return 0;
+}
+
 /* Records whose strong keys or existence changed: duplicate groups may too. */
 static int keys_changed(const action *a)
 {
@@ -786,6 +811,11 @@ static int run_action(action *a, const crm_kv *kv, size_t count)
 		err = CRM_ERR(CRM_EINVAL, "nothing to change: give FIELD=VALUE");
 	if (err == 0)
 		err = check_unique(a);
+	for (size_t i = 0; err == 0 && i < a->count; i++)
+		if (strcmp(a->f[i].col, "branch_id") == 0)
+			err = check_role(a->st, a->e, a->id, a->f[i].v.s ? a->f[i].v.s : "");
+	if (err == 0)
+		err = check_role(a->st, a->e, a->id, NULL);
 	if (err < 0)
 		return err;
 	crm_db *db = crm_store_db(a->st);
@@ -873,6 +903,8 @@ static int set_deleted(crm_store *st, const char *entity, const char *id, int de
 	for (size_t i = 0; i <= CRM_ID_LEN; i++)
 		lid[i] = (char)tolower((unsigned char)id[i]);
 	crm_field f = {"deleted", CRM_INT(deleted)};
+	if ((err = check_role(st, find_entity(entity), lid, NULL)) < 0)
+		return err;
 	int grouped = strcmp(entity, "company") == 0 || strcmp(entity, "contact") == 0;
 	if ((err = crm_db_begin(crm_store_db(st))) < 0)
 		return err;

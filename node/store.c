@@ -26,9 +26,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SETTING_COUNT 6
+#define SETTING_COUNT 7
 static const char *const setting_keys[SETTING_COUNT] = {
-	"name", "branch_code", "branch_id", "user_id", "country", "currency",
+	"name", "branch_code", "branch_id", "user_id", "country", "currency", "role",
 };
 
 struct crm_store {
