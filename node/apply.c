@@ -174,6 +174,20 @@ static int record_fork(crm_store *st, crm_log *log, const link *l, const char *k
 	return err < 0 ? err : crm_log_keep_fork(log, l->node, l->oid);
 }
 
+/* Record a fork in its own transaction (so the ref is written under the lock). */
+static int record_fork_tx(crm_store *st, crm_log *log, const link *l, const char *known)
+{
+	int err = crm_db_begin(crm_store_db(st));
+	if (err < 0)
+		return err;
+	err = record_fork(st, log, l, known);
+	if (err < 0) {
+		crm_db_rollback(crm_store_db(st));
+		return err;
+	}
+	return crm_db_commit(crm_store_db(st));
+}
+
 static int in_plan(const plan *p, const char *oid)
 {
 	for (size_t i = 0; i < p->count; i++)
@@ -213,7 +227,7 @@ static int walk_step(crm_store *st, crm_log *log, plan *p, char *cur, link *expe
 		p->rep->skipped++;
 		if (have == 1) {
 			p->rep->forks++;
-			err = record_fork(st, log, &l, known);
+			err = record_fork_tx(st, log, &l, known);
 		}
 		crm_log_entry_dispose(&e);
 		return err < 0 ? err : 0;
@@ -321,22 +335,24 @@ int crm_apply_heads_opts(crm_store *st, char *const *heads, size_t count, const 
 		err = walk_chain(st, log, &p, heads[i]);
 	crm_db *db = crm_store_db(st);
 	int cursor = opts && opts->cursor_key;
-	if (err == 0 && (p.count > 0 || cursor) && (err = crm_db_begin(db)) == 0) {
+	/* Always a write transaction, even for a no-op: refs left behind by a
+	 * killed process are repaired under the lock. */
+	if (err == 0 && (err = crm_db_begin(db)) == 0) {
 		for (size_t i = 0; err == 0 && i < p.count; i++)
 			err = apply_link(st, log, &p.links[i], rep);
 		if (err == 0 && p.count > 0)
 			err = crm_merge_refresh(st);   /* duplicates created apart meet here */
 		if (err == 0 && cursor)
 			err = crm_meta_set(st, opts->cursor_key, opts->cursor_value);
+		if (err == 0)
+			err = crm_log_repair_refs(st);   /* under the write lock (changelog.c) */
 		if (err < 0)
 			crm_db_rollback(db);
 		else
 			err = crm_db_commit(db);
 	}
-	if (err == 0) {
+	if (err == 0)
 		rep->applied = p.count;
-		err = crm_log_repair_refs(st);
-	}
 	free(p.links);
 	return err;
 }

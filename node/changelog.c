@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PAYLOAD_NAME "changes.msgpack"
 
@@ -248,12 +249,24 @@ int crm_log_flush(crm_log *log)
 	return err;
 }
 
+/* Callers hold the replica's SQLite write lock (every ref update happens
+ * inside a write transaction), so no other crm process is updating a ref: a
+ * ref's ".lock" file found now was left by a killed process and is removed. */
 static int set_ref_name(crm_log *log, const char *name, const char *oid, const char *why)
 {
 	git_oid id;
 	git_reference *ref = NULL;
 	int err = oid_parse(&id, oid);
-	if (err == 0 && git_reference_create(&ref, log->repo, name, &id, 1, why) < 0)
+	if (err < 0)
+		return err;
+	int rc = git_reference_create(&ref, log->repo, name, &id, 1, why);
+	if (rc == GIT_ELOCKED || rc == GIT_ERROR) {
+		char lock[4096];
+		snprintf(lock, sizeof(lock), "%s%s.lock", git_repository_path(log->repo), name);
+		if (unlink(lock) == 0)
+			rc = git_reference_create(&ref, log->repo, name, &id, 1, why);
+	}
+	if (rc < 0)
 		err = git_fail("update ref");
 	git_reference_free(ref);
 	return err;

@@ -377,25 +377,28 @@ int crm_seal(crm_store *st, size_t *batches)
 	if (batches)
 		*batches = 0;
 	int err = crm_store_log(st, &s.log);
-	if (err == 0)
-		err = crm_log_repair_refs(st);
 	/* The write lock for the whole seal: two processes sealing at once must
-	 * not both make batch n+1 (that would fork our own chain). */
+	 * not both make batch n+1 (that would fork our own chain), and refs are
+	 * only updated under it (changelog.c). */
 	if (err == 0 && (err = crm_db_begin(db)) == 0) {
-		err = load_head(&s);
+		err = crm_log_repair_refs(st);
+		if (err == 0)
+			err = load_head(&s);
 		while (err == 0 && (err = batch_end(&s, s.last_pending, &hi)) == 0 && hi > 0)
 			err = seal_one(&s, s.last_pending, hi);
 		if (err == 0 && s.done_count > 0)
 			err = crm_log_flush(s.log);   /* objects durable before we forget the rows */
 		if (err == 0 && s.done_count > 0)
 			err = record_sealed(&s);
+		/* A crash between this ref update and the commit leaves the ref
+		 * ahead of crm_heads; the next repair puts it back. */
+		if (err == 0 && s.done_count > 0)
+			err = crm_log_set_ref(s.log, crm_store_node_id(st), s.head);
 		if (err < 0)
 			crm_db_rollback(db);
 		else
 			err = crm_db_commit(db);
 	}
-	if (err == 0 && s.done_count > 0)
-		err = crm_log_set_ref(s.log, crm_store_node_id(st), s.head);
 	if (err == 0 && batches)
 		*batches = s.done_count;
 	free(s.done);
