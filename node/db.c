@@ -135,12 +135,20 @@ int crm_db_step_done(crm_db *db, sqlite3_stmt *st)
 	return err;
 }
 
+/* Run a cached no-argument statement (BEGIN, COMMIT, ROLLBACK). */
+static int run_cached(crm_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int err = crm_db_prepare(db, &st, sql);
+	return err < 0 ? err : crm_db_step_done(db, st);
+}
+
 int crm_db_begin(crm_db *db)
 {
 	if (db->depth++ > 0)
 		return 0;
 	db->doomed = 0;
-	int err = crm_db_exec(db, "BEGIN IMMEDIATE");
+	int err = run_cached(db, "BEGIN IMMEDIATE");
 	if (err < 0)
 		db->depth = 0;
 	return err;
@@ -156,7 +164,7 @@ int crm_db_commit(crm_db *db)
 		crm_db_exec(db, "ROLLBACK");
 		return CRM_ERR(CRM_EDB, "transaction was rolled back by an inner failure");
 	}
-	int err = crm_db_exec(db, "COMMIT");
+	int err = run_cached(db, "COMMIT");
 	if (err < 0)
 		crm_db_exec(db, "ROLLBACK");
 	return err;

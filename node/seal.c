@@ -339,7 +339,9 @@ static int record_sealed(seal_state *s)
 	int err = crm_db_begin(db);
 	if (err < 0)
 		return err;
-	err = crm_db_prepare(db, &q, "DELETE FROM crm_pending WHERE seq <= ?1");
+	err = crm_store_hlc_persist(s->st);   /* the pending rows held the newest clock */
+	if (err == 0)
+		err = crm_db_prepare(db, &q, "DELETE FROM crm_pending WHERE seq <= ?1");
 	if (err == 0) {
 		sqlite3_bind_int64(q, 1, s->last_pending);
 		err = crm_db_step_done(db, q);

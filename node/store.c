@@ -176,6 +176,10 @@ static int load_settings(crm_store *st)
 	st->hlc = h ? strtoull(h, NULL, 10) : 0;
 	free(h);
 	h = NULL;
+	int64_t pending_max = 0;
+	if (crm_db_get_int(st->db, &pending_max, "SELECT coalesce(max(hlc), 0) FROM crm_pending", NULL) == 0 &&
+	    (uint64_t)pending_max > st->hlc)
+		st->hlc = (uint64_t)pending_max;
 	err = crm_meta_get(st, "clock_skew_ms", &h);
 	if (err < 0 && err != CRM_ENOTFOUND)
 		return err;
@@ -463,18 +467,20 @@ int crm_store_observe_time(crm_store *st, uint64_t trusted_ms)
 	return err;
 }
 
+/* The clock of a local write is not written to crm_meta each time: every
+ * local write leaves pending changes with its clock in the same transaction,
+ * and opening takes the max of crm_meta and crm_pending (sealing persists the
+ * clock before it deletes pending rows). */
 int crm_store_hlc_next(crm_store *st, uint64_t *out)
 {
-	uint64_t next = crm_hlc_next(st->hlc, crm_store_clock_ms(st));
-	uint64_t saved = st->hlc;
-	st->hlc = next;
-	int err = persist_hlc(st);
-	if (err < 0) {
-		st->hlc = saved;
-		return err;
-	}
-	*out = next;
+	st->hlc = crm_hlc_next(st->hlc, crm_store_clock_ms(st));
+	*out = st->hlc;
 	return 0;
+}
+
+int crm_store_hlc_persist(crm_store *st)
+{
+	return persist_hlc(st);
 }
 
 int crm_store_hlc_recv(crm_store *st, uint64_t remote)

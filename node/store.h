@@ -89,6 +89,8 @@ int crm_store_observe_time(crm_store *st, uint64_t trusted_ms);
  * and observe a received one (adopted only if not too far in the future). */
 int crm_store_hlc_next(crm_store *st, uint64_t *out);
 int crm_store_hlc_recv(crm_store *st, uint64_t remote);
+/* Write the clock to crm_meta (sealing does, before pending rows go). */
+int crm_store_hlc_persist(crm_store *st);
 
 /* Deterministic name-based id (UUIDv8 from SHA-256 of "kind:name"), for rows
  * that every replica must create identically (branches by code). */

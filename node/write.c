@@ -129,24 +129,6 @@ static int clock_set(crm_store *st, const char *row_id, const char *col, uint64_
 	return crm_db_step_done(crm_store_db(st), q);
 }
 
-static int pending_add(crm_store *st, const char *table, const char *row_id,
-		       const crm_field *f, uint64_t hlc, uint64_t prev)
-{
-	sqlite3_stmt *q;
-	int err = crm_db_prepare(crm_store_db(st), &q,
-				 "INSERT INTO crm_pending(tbl, row_id, col, value, hlc, prev_hlc) "
-				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	if (err < 0)
-		return err;
-	sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, row_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, f->col, -1, SQLITE_STATIC);
-	crm_bind_value(q, 4, &f->v);
-	sqlite3_bind_int64(q, 5, (int64_t)hlc);
-	sqlite3_bind_int64(q, 6, (int64_t)prev);
-	return crm_db_step_done(crm_store_db(st), q);
-}
-
 static int check_fields(crm_store *st, const char *table, const crm_field *f, size_t count)
 {
 	const crm_table *t = crm_catalog_table(st, table);
@@ -164,6 +146,58 @@ static int check_fields(crm_store *st, const char *table, const crm_field *f, si
 	return 0;
 }
 
+/* 1 if the row exists (a new row has no field clocks to read). */
+static int row_exists(crm_store *st, const char *table, const char *row_id)
+{
+	char sql[128];
+	sqlite3_stmt *q;
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE id = ?1", table);
+	int err = crm_db_prepare(crm_store_db(st), &q, sql);
+	if (err < 0)
+		return err;
+	sqlite3_bind_text(q, 1, row_id, -1, SQLITE_STATIC);
+	err = crm_db_step(crm_store_db(st), q);
+	sqlite3_reset(q);
+	return err;
+}
+
+/* Clocks and pending changes of all fields of one write: two multi-row
+ * statements (cached per field count) instead of two per field. */
+static int record_fields(crm_store *st, const char *table, const char *row_id, const crm_field *f,
+			 size_t count, uint64_t hlc, const uint64_t *prevs)
+{
+	char sql[8192];
+	sqlite3_stmt *q;
+	const char *me = crm_store_node_id(st);
+	size_t off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO crm_clock(row_id, col, hlc, node, prev) VALUES ");
+	for (size_t i = 0; i < count; i++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s(?1, ?%zu, ?2, ?3, ?%zu)", i ? "," : "",
+					4 + 3 * i, 6 + 3 * i);
+	snprintf(sql + off, sizeof(sql) - off, " ON CONFLICT(row_id, col) DO UPDATE SET hlc = excluded.hlc, "
+		 "node = excluded.node, prev = excluded.prev");
+	int err = crm_db_prepare(crm_store_db(st), &q, sql);
+	for (int pass = 0; err == 0 && pass < 2; pass++) {
+		sqlite3_bind_text(q, 1, row_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (int64_t)hlc);
+		sqlite3_bind_text(q, 3, pass ? table : me, -1, SQLITE_STATIC);
+		for (size_t i = 0; i < count; i++) {
+			sqlite3_bind_text(q, (int)(4 + 3 * i), f[i].col, -1, SQLITE_STATIC);
+			crm_bind_value(q, (int)(5 + 3 * i), &f[i].v);
+			sqlite3_bind_int64(q, (int)(6 + 3 * i), (int64_t)prevs[i]);
+		}
+		err = crm_db_step_done(crm_store_db(st), q);
+		if (err == 0 && pass == 0) {
+			off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO crm_pending(row_id, hlc, tbl, col, value, "
+					       "prev_hlc) VALUES ");
+			for (size_t i = 0; i < count; i++)
+				off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s(?1, ?2, ?3, ?%zu, ?%zu, ?%zu)",
+							i ? "," : "", 4 + 3 * i, 5 + 3 * i, 6 + 3 * i);
+			err = crm_db_prepare(crm_store_db(st), &q, sql);
+		}
+	}
+	return err;
+}
+
 static int write_fields(crm_store *st, const char *table, const char *row_id,
 			const crm_field *f, size_t count)
 {
@@ -171,12 +205,15 @@ static int write_fields(crm_store *st, const char *table, const char *row_id,
 	crm_value vals[MAX_FIELDS];
 	uint64_t prevs[MAX_FIELDS], hlc, max_prev = 0;
 	const char *me = crm_store_node_id(st);
-	int err = 0, stage = -1;
+	int stage = -1;
+	int exists = row_exists(st, table, row_id);
+	int err = exists < 0 ? exists : 0;
 	for (size_t i = 0; err == 0 && i < count; i++) {
 		crm_stamp cur;
 		uint64_t cur_prev;
-		int found;
-		err = clock_get(st, row_id, f[i].col, &cur, &cur_prev, &found);
+		int found = 0;
+		if (exists)
+			err = clock_get(st, row_id, f[i].col, &cur, &cur_prev, &found);
 		prevs[i] = found ? cur.hlc : 0;
 		max_prev = prevs[i] > max_prev ? prevs[i] : max_prev;
 		cols[i] = f[i].col;
@@ -190,11 +227,8 @@ static int write_fields(crm_store *st, const char *table, const char *row_id,
 	 * value carries a clock from a node that runs ahead (conflict/clock.c). */
 	if (hlc <= max_prev)
 		hlc = max_prev + 1;
-	for (size_t i = 0; err == 0 && i < count; i++) {
-		err = clock_set(st, row_id, f[i].col, hlc, me, prevs[i]);
-		if (err == 0)
-			err = pending_add(st, table, row_id, &f[i], hlc, prevs[i]);
-	}
+	if (err == 0)
+		err = record_fields(st, table, row_id, f, count, hlc, prevs);
 	if (err == 0)
 		err = upsert_row(st, table, row_id, cols, vals, count);
 	if (err == 0 && stage >= 0) {
