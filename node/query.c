@@ -146,7 +146,7 @@ int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *
 	if (sel)
 		snprintf(base, sizeof(base), "%s", sel);
 	else
-		snprintf(base, sizeof(base), "SELECT t.* FROM \"%s\" t", table);
+		snprintf(base, sizeof(base), "SELECT t.* FROM %s t", table);
 	const char *alias = strcmp(entity, "deal") == 0 ? "d" : "t";
 	const char *fts = fts_table(entity);
 	const char *merged = strcmp(entity, "company") == 0 || strcmp(entity, "contact") == 0 ? NOT_MERGED("t") : "";
@@ -154,8 +154,17 @@ int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *
 	if (search && *search && fts) {
 		if ((err = fts_query(match, sizeof(match), search)) < 0)
 			return err;
-		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0%s AND %s.rowid IN (SELECT rowid FROM %s WHERE %s MATCH ?1) "
-			 "ORDER BY %s.id DESC LIMIT %zu", base, alias, merged, alias, fts, fts, alias, limit ? limit : (size_t)-1 >> 1);
+		/* Newest first by local insertion, streamed from the index so a
+		 * common prefix does not sort every match. */
+		char from[1200], main_from[96];
+		snprintf(from, sizeof(from), "%s", base);
+		snprintf(main_from, sizeof(main_from), " FROM %s %s", table, alias);
+		char *f = strstr(from, main_from);
+		if (!f)
+			return CRM_ERR(CRM_EINVAL, "internal: list query without FROM");
+		snprintf(sql, sizeof(sql), "%.*s FROM (SELECT rowid AS r FROM %s WHERE %s MATCH ?1 ORDER BY rowid DESC) "
+			 "fx CROSS JOIN %s WHERE %s.rowid = fx.r AND %s.deleted = 0%s LIMIT %zu", (int)(f - from), from,
+			 fts, fts, f + 6, alias, alias, merged, limit ? limit : (size_t)-1 >> 1);
 	} else if (search && *search) {
 		snprintf(match, sizeof(match), "%%%s%%", search);
 		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 AND instr(lower(%s.%s), lower(?1)) > 0 "
@@ -308,28 +317,39 @@ static int show_one(json_t **out, crm_store *st, const char *entity, const char 
 	return 0;
 }
 
-/* Channel owners whose normalized e-mail/phone contains `needle` (>= 3 chars). */
+/* Channel owners whose normalized e-mail/phone contains `needle` (>= 3
+ * chars).  Driven from the trigram index and joined to owners by key, one
+ * branch per owner table, each stopping at 50 hits: cost follows the number
+ * of hits, not the number of contacts. */
 static int search_channels(json_t *arr, crm_store *st, const char *needle)
 {
 	char match[Q_MAX + 4];
 	snprintf(match, sizeof(match), "\"%s\"", needle);
 	return rows_into(arr, st,
-		"SELECT DISTINCT coalesce((SELECT survivor FROM crm_alias WHERE id = o.id), o.id) AS id, o.entity, o.title, ch.value AS detail FROM channels ch "
-		"JOIN (SELECT id, 'contact' AS entity, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS title, deleted FROM contacts "
-		"      UNION ALL SELECT id, 'company', name, deleted FROM companies) o ON o.id = ch.owner_id "
-		"WHERE ch.rowid IN (SELECT rowid FROM channels_fts WHERE channels_fts MATCH ?1) "
-		"AND ch.deleted = 0 AND o.deleted = 0 LIMIT 50", match, NULL);
+		"SELECT * FROM (SELECT coalesce(a.survivor, p.id) AS id, 'contact' AS entity, "
+		"  trim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) AS title, ch.value AS detail "
+		"  FROM channels_fts f JOIN channels ch ON ch.rowid = f.rowid JOIN contacts p ON p.id = ch.owner_id "
+		"  LEFT JOIN crm_alias a ON a.id = p.id "
+		"  WHERE channels_fts MATCH ?1 AND ch.deleted = 0 AND p.deleted = 0 LIMIT 50) "
+		"UNION ALL SELECT * FROM (SELECT coalesce(a.survivor, c.id), 'company', c.name, ch.value "
+		"  FROM channels_fts f JOIN channels ch ON ch.rowid = f.rowid JOIN companies c ON c.id = ch.owner_id "
+		"  LEFT JOIN crm_alias a ON a.id = c.id "
+		"  WHERE channels_fts MATCH ?1 AND ch.deleted = 0 AND c.deleted = 0 LIMIT 50)", match, NULL);
 }
 
+/* Names through FTS5, driven from the index with early stop per entity. */
 static int search_names(json_t *arr, crm_store *st, const char *match)
 {
 	return rows_into(arr, st,
-		"SELECT * FROM (SELECT id, 'contact' AS entity, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS title, "
-		"  title AS detail FROM contacts WHERE deleted = 0" NOT_MERGED("contacts") " AND rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1) LIMIT 50) "
-		"UNION ALL SELECT * FROM (SELECT id, 'company', name, tax_id FROM companies WHERE deleted = 0" NOT_MERGED("companies") " AND rowid IN "
-		"  (SELECT rowid FROM companies_fts WHERE companies_fts MATCH ?1) LIMIT 50) "
-		"UNION ALL SELECT * FROM (SELECT id, 'deal', title, NULL FROM deals WHERE deleted = 0 AND rowid IN "
-		"  (SELECT rowid FROM deals_fts WHERE deals_fts MATCH ?1) LIMIT 50)", match, NULL);
+		"SELECT * FROM (SELECT p.id, 'contact' AS entity, "
+		"  trim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) AS title, p.title AS detail "
+		"  FROM contacts_fts f JOIN contacts p ON p.rowid = f.rowid "
+		"  WHERE contacts_fts MATCH ?1 AND p.deleted = 0" NOT_MERGED("p") " LIMIT 50) "
+		"UNION ALL SELECT * FROM (SELECT c.id, 'company', c.name, c.tax_id FROM companies_fts f "
+		"  JOIN companies c ON c.rowid = f.rowid "
+		"  WHERE companies_fts MATCH ?1 AND c.deleted = 0" NOT_MERGED("c") " LIMIT 50) "
+		"UNION ALL SELECT * FROM (SELECT d.id, 'deal', d.title, NULL FROM deals_fts f "
+		"  JOIN deals d ON d.rowid = f.rowid WHERE deals_fts MATCH ?1 AND d.deleted = 0 LIMIT 50)", match, NULL);
 }
 
 /* A query that looks like a phone number: digits and phone punctuation only. */
