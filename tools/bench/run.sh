@@ -1,0 +1,496 @@
+#!/usr/bin/env bash
+# tools/bench/run.sh — build the benchmarks in Release, run them, and write
+# docs/benchmarks.md: the machine, the method, the figures, and whether the
+# budgets of DESIGN.md §12 are met (decided from the figures, never by hand).
+#
+#   tools/bench/run.sh            full run (about 15–25 minutes on 2 cores)
+#   tools/bench/run.sh --quick    smoke run: small N, 100,000 contacts only;
+#                                 writes build-bench/benchmarks-quick.md
+#   --out FILE                    write the report elsewhere
+#   --report-only                 rewrite the report from the last run's raw
+#                                 output (build-bench/out/) without running
+#
+# Scratch replicas go to $BENCH_TMPDIR (default build-bench/scratch), so the
+# disk reported is the disk measured.  Raw output stays in build-bench/out/
+# (build-bench/out-quick/ for --quick).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build="$root/build-bench"
+quick=0
+out=""
+report_only=0
+
+failed="$build/FAILED"   # set by die, even inside $( ): a missing figure fails the run
+die() { echo "run.sh: $*" >&2; mkdir -p "$build" && : > "$failed"; exit 1; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 ;;
+	--out) [ $# -ge 2 ] || die "--out needs a file"; out="$2"; shift ;;
+	--report-only) report_only=1 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	*) die "unknown argument '$1' (try --help)" ;;
+	esac
+	shift
+done
+if [ -z "$out" ]; then
+	if [ "$quick" = 1 ]; then out="$build/benchmarks-quick.md"; else out="$root/docs/benchmarks.md"; fi
+fi
+
+# ---------------------------------------------------------------- parameters --
+seed=20260101
+if [ "$quick" = 1 ]; then
+	write_n=2000; write_full_n=500; write_rounds=3; prof_n=2000
+	search_queries=200; search_budget=20; big=""
+else
+	write_n=20000; write_full_n=2000; write_rounds=5; prof_n=20000
+	search_queries=1000; search_budget=60; big=1000000
+fi
+small=100000
+batch=10000
+write_load_limit_s=240   # load 1M through crm_write only if it takes at most this
+
+# ------------------------------------------------------------- helpers ------
+# get FILE KEY WORD...: the value of KEY= on the first line holding every WORD.
+get() {
+	local file=$1 key=$2
+	shift 2
+	awk -v key="$key" -v words="$*" '
+		BEGIN { n = split(words, w, " ") }
+		{
+			line = " " $0 " "
+			for (i = 1; i <= n; i++) if (index(line, " " w[i] " ") == 0) next
+			for (j = 1; j <= NF; j++) if (index($j, key "=") == 1) { print substr($j, length(key) + 2); exit }
+		}' "$file"
+}
+# must FILE KEY WORD...: like get, but a missing figure stops the run.
+must() {
+	local v
+	v=$(get "$@")
+	[ -n "$v" ] || die "no '$2' in $1 for: ${*:3}"
+	printf '%s' "$v"
+}
+# fmt X DIGITS: X rounded.
+fmt() { awk -v x="$1" -v d="$2" 'BEGIN { printf "%.*f", d, x }'; }
+# le A B: true if A <= B.
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+# thousands N: 1000000 -> 1,000,000.
+thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/;ta'; }
+# The rest of the line after "sql=", for profile lines.
+sql_of() { sed -e 's/.* sql=//' -e 's/|/\\|/g'; }
+
+# --------------------------------------------------------------------- build --
+raw="$build/out"
+[ "$quick" = 1 ] && raw="$build/out-quick"   # a smoke run never overwrites the full run's figures
+export BENCH_TMPDIR="${BENCH_TMPDIR:-$build/scratch}"
+bw="$build/tools/bench/bench_write"
+bs="$build/tools/bench/bench_search"
+
+build_all() {
+	echo "== building (Release) in $build"
+	cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCRM_BUILD_BENCH=ON >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target bench_write bench_search >/dev/null
+	[ -x "$bw" ] && [ -x "$bs" ] || die "benchmarks did not build"
+	mkdir -p "$BENCH_TMPDIR" "$raw"
+	rm -f "$raw"/*.txt "$raw/run.env" "$failed"
+}
+
+# ---------------------------------------------------------------------- runs --
+# run_all: both benchmarks into $raw, and the facts of the run into run.env.
+run_all() {
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	started=$(date -u '+%Y-%m-%d %H:%M UTC')
+	t_start=$(date +%s)
+
+	echo "== bench_write: N=$write_n (FULL pass N=$write_full_n), $write_rounds rounds"
+	"$bw" --n "$write_n" --n-full "$write_full_n" --rounds "$write_rounds" --seed "$seed" | tee "$raw/write.txt"
+	echo "== bench_write --profile: N=$prof_n, 1 round"
+	"$bw" --n "$prof_n" --rounds 1 --no-full --profile --seed "$seed" > "$raw/profile.txt"
+
+	echo "== bench_search: $small contacts loaded through crm_write"
+	"$bs" --sizes "$small" --queries "$search_queries" --budget "$search_budget" --batch "$batch" \
+		--load write --seed "$seed" | tee "$raw/search_small.txt"
+	write_rate=$(must "$raw/search_small.txt" contacts_per_s LOAD "size=$small")
+	big_load=""
+	if [ -n "$big" ]; then
+		projected=$(awk -v n="$big" -v r="$write_rate" 'BEGIN { printf "%.0f", n / r }')
+		if le "$projected" "$write_load_limit_s"; then big_load=write; else big_load=sql; fi
+		echo "== bench_search: $big contacts (crm_write would take ~${projected}s; loading with '$big_load')"
+		"$bs" --sizes "$big" --queries "$search_queries" --budget "$search_budget" --batch "$batch" \
+			--load "$big_load" --seed "$seed" | tee "$raw/search_big.txt"
+	fi
+	t_end=$(date +%s)
+	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+	{
+		printf 'run_quick=%q\nstarted=%q\nt_start=%q\nt_end=%q\n' "$quick" "$started" "$t_start" "$t_end"
+		printf 'load_before=%q\nload_after=%q\n' "$load_before" "$load_after"
+		printf 'write_rate=%q\nbig_load=%q\nprojected=%q\n' "$write_rate" "$big_load" "${projected:-}"
+	} > "$raw/run.env"
+}
+
+if [ "$report_only" = 1 ]; then
+	[ -r "$raw/run.env" ] || die "no finished run in $raw; run without --report-only first"
+	# shellcheck source=/dev/null
+	. "$raw/run.env"
+	[ "$run_quick" = "$quick" ] || die "the last run was $([ "$run_quick" = 1 ] && echo "--quick" || echo "a full run"); pass the same flag"
+	rm -f "$failed"
+else
+	build_all
+	run_all
+fi
+
+# ------------------------------------------------------------- machine facts --
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+ram=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+read -r dev fstype size avail < <(df -h --output=source,fstype,size,avail "$BENCH_TMPDIR" | tail -n 1)
+rot=$(cat "/sys/block/$(basename "$dev")/queue/rotational" 2>/dev/null || true)
+case "$rot" in 0) media="non-rotational" ;; 1) media="rotational" ;; *) media="media unknown" ;; esac
+sqlite_v=$(must "$raw/write.txt" sqlite INFO bench=write)
+cc_path=$(awk -F= '/^CMAKE_C_COMPILER:/ { print $2 }' "$build/CMakeCache.txt")
+cc_v=$("$cc_path" --version | head -n 1)
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")
+dirty=$(git -C "$root" status --porcelain 2>/dev/null | wc -l | tr -d ' ')
+minutes=$(( (t_end - t_start + 59) / 60 ))
+
+# ------------------------------------------------------------ write figures --
+wfile="$raw/write.txt"
+w_ratio=$(must "$wfile" ratio RATIO sync=NORMAL phase=all num=write_path)
+e_ratio=$(must "$wfile" ratio RATIO sync=NORMAL phase=all num=entity)
+w_met="**no**"; le "$w_ratio" 1.5 && w_met="yes"
+e_met="**no**"; le "$e_ratio" 1.5 && e_met="yes"
+
+# write_table SYNC N: the results table of one pass.
+write_table() {
+	local sync=$1 phase v us ops
+	echo "| phase | write_path µs (actions/s) | entity µs (actions/s) | plain SQLite µs (actions/s) | write_path ÷ plain | entity ÷ plain |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for phase in create update all; do
+		printf '| %s ' "$phase"
+		for v in write_path entity plain_sqlite; do
+			us=$(must "$wfile" us_per_op RESULT "sync=$sync" "phase=$phase" "variant=$v")
+			ops=$(must "$wfile" ops_per_s RESULT "sync=$sync" "phase=$phase" "variant=$v")
+			printf '| %s (%s) ' "$(fmt "$us" 1)" "$(thousands "$ops")"
+		done
+		for v in write_path entity; do
+			printf '| %s× ' "$(fmt "$(must "$wfile" ratio RATIO "sync=$sync" "phase=$phase" "num=$v")" 2)"
+		done
+		echo "|"
+	done
+}
+
+# profile_summary: one line per variant, time in and outside statements.
+profile_summary() {
+	local v
+	echo "| variant | µs per action | in top-level SQL statements | outside them (C code, tracing) |"
+	echo "|---|---:|---:|---:|"
+	for v in write_path entity plain_sqlite; do
+		printf '| %s | %s | %s | %s |\n' "$v" \
+			"$(fmt "$(must "$raw/profile.txt" us_per_action PROFILE "variant=$v")" 1)" \
+			"$(fmt "$(must "$raw/profile.txt" sql_us PROFILE "variant=$v")" 1)" \
+			"$(fmt "$(must "$raw/profile.txt" other_us PROFILE "variant=$v")" 1)"
+	done
+}
+
+# profile_top VARIANT COUNT: its top-level statements by time per action.
+profile_top() {
+	echo "| µs per action | share | calls per action | statement |"
+	echo "|---:|---:|---:|---|"
+	grep "^PROFSTMT bench=write variant=$1 nested=0 " "$raw/profile.txt" | head -n "$2" |
+		while IFS= read -r line; do
+			printf '| %s | %s %% | %s | `%s` |\n' \
+				"$(get <(echo "$line") us_per_action PROFSTMT)" "$(get <(echo "$line") share PROFSTMT)" \
+				"$(get <(echo "$line") calls_per_action PROFSTMT)" "$(echo "$line" | sql_of | cut -c1-110)"
+		done
+}
+
+# profile_sum VARIANT REGEX: µs per action of top-level statements whose SQL matches.
+profile_sum() {
+	grep "^PROFSTMT bench=write variant=$1 nested=0 " "$raw/profile.txt" | grep -E " sql=$2" |
+		awk '{ for (i = 1; i <= NF; i++) if (index($i, "us_per_action=") == 1) s += substr($i, 15) }
+		     END { printf "%.1f", s + 0 }'
+}
+
+# ----------------------------------------------------------- search figures --
+search_types="name_prefix full_name phone_8 phone_last7 email_part"
+if [ -n "$big" ]; then tsize=$big; tfile="$raw/search_big.txt"; else tsize=$small; tfile="$raw/search_small.txt"; fi
+
+# worst_p95 FILE SIZE: "p95 type" of the slowest crm_query_search type.
+worst_p95() {
+	local t p best=-1 which=""
+	for t in $search_types; do
+		p=$(must "$1" p95_ms RESULT bench=search "size=$2" "type=$t")
+		if ! le "$p" "$best"; then best=$p; which=$t; fi
+	done
+	echo "$best $which"
+}
+read -r s_p95 s_type < <(worst_p95 "$tfile" "$tsize")
+l_p95=$(must "$tfile" p95_ms RESULT bench=search "size=$tsize" type=list_prefix)
+s_met="**no**"; le "$s_p95" 50 && s_met="yes"
+l_met="**no**"; le "$l_p95" 50 && l_met="yes"
+if [ -z "$big" ]; then s_met="not measured (quick run)"; l_met="not measured (quick run)"; fi
+
+# search_table FILE SIZE
+search_table() {
+	local t n asked
+	echo "| query | queries run | p50 ms | p95 ms | p99 ms | max ms | mean ms | found its contact |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for t in $search_types list_prefix; do
+		n=$(must "$1" queries RESULT bench=search "size=$2" "type=$t")
+		asked=$(must "$1" asked RESULT bench=search "size=$2" "type=$t")
+		printf '| %s | %s%s | %s | %s | %s | %s | %s | %s %% |\n' "$t" "$(thousands "$n")" \
+			"$([ "$n" -lt "$asked" ] && echo " of $(thousands "$asked") (time budget)")" \
+			"$(fmt "$(must "$1" p50_ms RESULT bench=search "size=$2" "type=$t")" 2)" \
+			"$(fmt "$(must "$1" p95_ms RESULT bench=search "size=$2" "type=$t")" 2)" \
+			"$(fmt "$(must "$1" p99_ms RESULT bench=search "size=$2" "type=$t")" 2)" \
+			"$(fmt "$(must "$1" max_ms RESULT bench=search "size=$2" "type=$t")" 2)" \
+			"$(fmt "$(must "$1" mean_ms RESULT bench=search "size=$2" "type=$t")" 2)" \
+			"$(awk -v h="$(must "$1" hits RESULT bench=search "size=$2" "type=$t")" -v n="$n" \
+				'BEGIN { printf "%.1f", n ? 100 * h / n : 0 }')"
+	done
+}
+
+# search_where FILE SIZE: the top statements and the plan of the first.
+search_where() {
+	echo "| ms per call | calls | share of query time | statement |"
+	echo "|---:|---:|---:|---|"
+	grep "^SEARCHSTMT bench=search size=$2 " "$1" | head -n 3 | while IFS= read -r line; do
+		printf '| %s | %s | %s %% | `%s` |\n' "$(get <(echo "$line") ms_per_call SEARCHSTMT)" \
+			"$(get <(echo "$line") calls SEARCHSTMT)" "$(get <(echo "$line") share SEARCHSTMT)" \
+			"$(echo "$line" | sql_of | cut -c1-160)"
+	done
+	echo
+	echo "Query plan of the first (EXPLAIN QUERY PLAN):"
+	echo
+	echo '```'
+	grep "^SEARCHPLAN bench=search size=$2 rank=1 " "$1" |
+		awk '{ d = 0; for (i = 1; i <= NF; i++) if (index($i, "depth=") == 1) d = substr($i, 7)
+		       sub(/.* detail=/, ""); printf "%*s%s\n", 2 * d, "", $0 }'
+	echo '```'
+}
+
+# ---------------------------------------------------------------- breakdown --
+p_rows_w=$(profile_sum write_path 'INSERT INTO "(contacts|companies)"')
+p_rows_p=$(profile_sum plain_sqlite '(INSERT INTO|UPDATE) (contacts|companies)')
+p_meta_w=$(profile_sum write_path '.*(crm_clock|crm_pending|crm_meta)')
+p_begin_w=$(profile_sum write_path 'BEGIN')
+p_begin_p=$(profile_sum plain_sqlite 'BEGIN')
+p_commit_w=$(profile_sum write_path 'COMMIT')
+p_commit_p=$(profile_sum plain_sqlite 'COMMIT')
+p_sql_w=$(must "$raw/profile.txt" sql_us PROFILE variant=write_path)
+p_sql_p=$(must "$raw/profile.txt" sql_us PROFILE variant=plain_sqlite)
+p_other_w=$(must "$raw/profile.txt" other_us PROFILE variant=write_path)
+p_other_p=$(must "$raw/profile.txt" other_us PROFILE variant=plain_sqlite)
+p_total_w=$(must "$raw/profile.txt" us_per_action PROFILE variant=write_path)
+p_total_p=$(must "$raw/profile.txt" us_per_action PROFILE variant=plain_sqlite)
+rest() {
+	awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" \
+		'BEGIN { r = a - b - c - d - e; if (r < 0.05 && r > -0.05) r = 0; printf "%.1f", r }'
+}
+# profile_calls VARIANT: top-level statements per action.
+profile_calls() {
+	grep "^PROFSTMT bench=write variant=$1 nested=0 " "$raw/profile.txt" |
+		awk '{ for (i = 1; i <= NF; i++) if (index($i, "calls_per_action=") == 1) s += substr($i, 18) }
+		     END { printf "%.1f", s + 0 }'
+}
+p_rest_w=$(rest "$p_sql_w" "$p_rows_w" "$p_meta_w" "$p_begin_w" "$p_commit_w")
+p_rest_p=$(rest "$p_sql_p" "$p_rows_p" 0 "$p_begin_p" "$p_commit_p")
+
+# ------------------------------------------------------------------- report --
+report() {
+	cat <<DOC
+# Benchmarks
+
+Generated by \`tools/bench/run.sh$([ "$quick" = 1 ] && echo " --quick")\` on $started — do not edit by
+hand; rerun the script.  Raw output: \`${raw#"$root"/}/\`.  Budgets from
+DESIGN.md §12; whether each is met is computed from the figures below.
+
+## Targets
+
+| budget | target | measured | met |
+|---|---|---|---|
+| local edit through the write path vs the same plain SQLite write (create + update, synchronous=NORMAL) | ≤ 1.5× | $(fmt "$w_ratio" 2)× | $w_met |
+| the same through the entity layer (validation + write path), for information | ≤ 1.5× | $(fmt "$e_ratio" 2)× | $e_met |
+| contact search (\`crm_query_search\`) over $(thousands "$tsize") contacts, p95 of the slowest query type | ≤ 50 ms | $(fmt "$s_p95" 1) ms ($s_type) | $s_met |
+| contact list filtered by a name prefix (\`crm_query_list\`) over $(thousands "$tsize") contacts, p95 | ≤ 50 ms | $(fmt "$l_p95" 1) ms | $l_met |
+
+## Machine
+
+| | |
+|---|---|
+| CPU | $cpu, $(nproc) cores available (nproc) |
+| RAM | $ram |
+| disk of the scratch replicas | $dev ($fstype, $media), $size, $avail free |
+| OS | $(uname -sr) |
+| SQLite | $sqlite_v (the library the benchmarks linked) |
+| compiler | $cc_v, CMAKE_BUILD_TYPE=Release |
+| source | commit $commit, $dirty uncommitted paths in the working tree |
+| run | started $started, took about $minutes min; load average before $load_before, after $load_after |
+
+Other processes were not stopped: the load averages above show how busy the
+machine was.  The write benchmark interleaves its variants so that background
+load falls on all of them alike.
+
+## 1. Local edits: write path vs plain SQLite
+
+### Method
+
+\`bench_write\` (seed $seed) writes the same rows three ways, each on its own
+fresh replica made by \`crm_store_create\` in a scratch directory, so every
+variant sees the same schema, indexes and FTS5 triggers:
+
+- **write_path** — \`crm_write\`: the row (one upsert), a per-field clock in
+  \`crm_clock\`, one pending change per field in \`crm_pending\`, the HLC in
+  \`crm_meta\`;
+- **entity** — \`crm_entity_add\` / \`crm_entity_set\`: what the CLI and web UI
+  call (field validation, defaults, existence checks) over the write path;
+- **plain_sqlite** — \`sqlite3_open\` on a fresh replica's \`crm.db\` with the
+  same pragmas (WAL, synchronous=NORMAL, foreign_keys=OFF, temp_store=MEMORY),
+  prepared \`INSERT INTO contacts(…)\` / \`UPDATE … SET … WHERE id = ?\` of the
+  same columns and values.
+
+Every user action is one transaction: the replicas' \`crm_db_begin\` /
+\`crm_db_commit\` run \`BEGIN IMMEDIATE\` / \`COMMIT\` through \`sqlite3_exec\`; the
+plain variant steps \`BEGIN\` / \`COMMIT\` statements prepared once.  Phase *create*:
+N = $(thousands "$write_n") actions alternating a contact (first name, last name, title) and a
+company (name, industry, website), each with the owner, branch and created_at
+the entity layer adds — 6 fields.  Phase *update*: N actions on pseudo-randomly
+chosen created rows, alternately one field (title / industry) and two (plus
+next_contact / website).  *all* is both phases together.  The ids are UUIDv7
+made per action in every variant.  After each variant the replica is checked:
+N rows, and 6 pending changes per create plus 1 or 2 per update (0 for plain).
+
+$write_rounds rounds run the three variants interleaved, rotating their order; a
+time is the median over rounds of the mean time per action, and a ratio the
+median over rounds of that round's ratio (the variants of one round run back
+to back, so a slow spell of the machine weighs on them alike).  A second pass
+(N = $(thousands "$write_full_n")) runs \`PRAGMA synchronous=FULL\` on every connection
+(\`crm_db_exec(crm_store_db(st), …)\` for the replicas), so each COMMIT waits
+for the disk.
+
+### Results, synchronous=NORMAL (N = $(thousands "$write_n") per phase)
+
+$(write_table NORMAL)
+
+### Results, synchronous=FULL (N = $(thousands "$write_full_n") per phase)
+
+$(write_table FULL)
+
+### Where the time goes
+
+A separate run (\`bench_write --profile\`, N = $(thousands "$prof_n"), one round) times every
+SQL statement with SQLite's own timer (\`sqlite3_trace_v2\`, SQLITE_TRACE_PROFILE).
+A statement's time includes its triggers (the FTS5 index updates); the FTS5
+segment writes happen inside COMMIT.  That timer counts whole milliseconds, so
+a per-statement figure is an estimate from many calls (each call counts 1 ms
+with a probability proportional to its length: unbiased, a few per cent of
+noise at this N); tracing also adds time of its own, which lands in the last
+column below.
+
+$(profile_summary)
+
+Per action, write_path against plain SQLite:
+
+| part | write_path µs | plain SQLite µs |
+|---|---:|---:|
+| the row itself (upsert vs INSERT/UPDATE, with its FTS5 trigger) | $p_rows_w | $p_rows_p |
+| clocks, pending changes, HLC (\`crm_clock\` read + upsert, \`crm_pending\`, \`crm_meta\`) | $p_meta_w | 0.0 |
+| BEGIN | $p_begin_w | $p_begin_p |
+| COMMIT (WAL append of every page touched, FTS5 flush) | $p_commit_w | $p_commit_p |
+| other statements | $p_rest_w | $p_rest_p |
+| outside SQL statements (C code: ids, SQL text, statement cache, parsing by \`sqlite3_exec\`; tracing) | $(fmt "$p_other_w" 1) | $(fmt "$p_other_p" 1) |
+| total | $(fmt "$p_total_w" 1) | $(fmt "$p_total_p" 1) |
+| top-level SQL statements per action | $(profile_calls write_path) | $(profile_calls plain_sqlite) |
+
+SQLite's tracing costs something per statement, and the write path runs more
+statements, so the "outside SQL statements" row overstates its C code the most; a
+\`perf\` profile is the better instrument for that share.
+
+Top statements of write_path:
+
+$(profile_top write_path 10)
+
+Top statements of plain SQLite:
+
+$(profile_top plain_sqlite 6)
+
+## 2. Contact search
+
+### Method
+
+\`bench_search\` (seed $seed) makes contact *i* as a pure function of (seed, *i*):
+a Russian (60 %, half of them women, surnames in the agreeing form) or English
+first and last name drawn from lists of $(must "$raw/search_small.txt" names_ru INFO bench=search) Russian and
+$(must "$raw/search_small.txt" names_en INFO bench=search) English first + last names, one e-mail (a transliteration of
+the name with a number, at a common domain) and one mobile phone written
+"+7 9XX XXX-XX-XX".  Each contact is 3 rows — the contact and two
+\`channels\` rows holding the value as typed and the normalized value the entity
+layer stores (\`crm_norm_email\`, \`crm_norm_phone\`) — loaded in transactions of
+$(thousands "$batch") contacts (\`crm_db_begin\` / \`crm_db_commit\`).
+
+- $(thousands "$small") contacts: loaded through \`crm_write\` (rows, clocks, pending
+  changes: 13 field changes per contact) at $(thousands "$write_rate") contacts/s.
+$(if [ -n "$big" ]; then
+	if [ "$big_load" = write ]; then
+		echo "- $(thousands "$big") contacts: a second replica, also loaded through \`crm_write\` ($(thousands "$(must "$raw/search_big.txt" contacts_per_s LOAD "size=$big")") contacts/s)."
+	else
+		echo "- $(thousands "$big") contacts: a second replica.  At the rate above \`crm_write\` would take about"
+		echo "  $(thousands "$projected") s (over the ${write_load_limit_s} s allowed), so it was bulk-loaded with plain"
+		echo "  \`INSERT\`s into \`contacts\` and \`channels\` in the same transactions: the FTS5"
+		echo "  triggers fire as usual; no clocks or pending changes are written, which"
+		echo "  search never reads ($(thousands "$(must "$raw/search_big.txt" contacts_per_s LOAD "size=$big")") contacts/s)."
+	fi
+fi)
+
+After loading, the WAL is checkpointed and the replica closed and reopened:
+SQLite's page cache starts cold, the operating system's is warm.  Then
+$(thousands "$search_queries") queries of each type run interleaved, each made from a randomly
+chosen existing contact, through \`crm_query_search(&arr, st, q, 50)\`:
+
+- **name_prefix** — the first 3–5 letters of its last name ("Смир", "John");
+- **full_name** — "First Last";
+- **phone_8** — the number typed nationally: stored "+7 916 555-12-34", searched "8 (916) 5551234";
+- **phone_last7** — its last seven digits, "5551234";
+- **email_part** — the e-mail's local part and "@", "ivan.petrov42@";
+
+and **list_prefix**: \`crm_query_list(&arr, st, "contact", <3–5 letters>, 50)\`.
+A query *found its contact* when a result carries the contact's name (full_name),
+phone or e-mail as typed (phone and e-mail types), or any result (prefixes).
+A query type that has spent $search_budget s at one size stops there (the queries it
+ran are a prefix of the same random sequence, so still a fair sample); the
+table says so, and with fewer than 20 queries the p95 and p99 are simply the
+slowest one.  Times are wall-clock per call, JSON building included.
+
+$(for sz in $small $big; do
+	f="$raw/search_small.txt"; [ "$sz" = "$small" ] || f="$raw/search_big.txt"
+	echo "### Results, $(thousands "$sz") contacts"
+	echo
+	search_table "$f" "$sz"
+	echo
+	echo "Replica size: $(awk -v b="$(must "$f" db_bytes LOAD "size=$sz")" 'BEGIN { printf "%.0f MiB", b / 1048576 }'),"
+	echo "loaded $(must "$f" method LOAD "size=$sz" | sed -e 's/^sql$/with plain INSERTs/' -e 's/^crm_write$/through crm_write/') in $(must "$f" seconds LOAD "size=$sz") s."
+	echo
+done)
+
+### Where the time goes ($(thousands "$tsize") contacts)
+
+SQLite's per-statement timer ran during the queries above; the statements
+that took the time:
+
+$(search_where "$tfile" "$tsize")
+
+## Raw figures
+
+\`\`\`
+$(grep -h -E '^(INFO|RESULT|RATIO|LOAD)' "$raw/write.txt" "$raw"/search_*.txt)
+\`\`\`
+DOC
+}
+
+mkdir -p "$(dirname "$out")"
+report > "$out.tmp"
+if [ -e "$failed" ]; then rm -f "$out.tmp"; die "a figure was missing; $out not written"; fi
+mv "$out.tmp" "$out"
+echo "== wrote $out"
+echo "write path ÷ plain (NORMAL, all): $(fmt "$w_ratio" 2)× — met: $w_met"
+echo "search p95 at $(thousands "$tsize"): $(fmt "$s_p95" 1) ms ($s_type) — met: $s_met"
