@@ -13,6 +13,7 @@
  */
 #include "merge.h"
 #include "error.h"
+#include "query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,27 +292,22 @@ int crm_merge_stage(crm_store *st, const char *deal, const crm_stamp *in, uint64
 
 /* ------------------------------------------------------- conflicts inbox */
 
-static json_t *col_json(sqlite3_stmt *q, int i)
+/* The rows of sql (see crm_query_rows) as a new array in *out. */
+static int list_of(json_t **out, crm_store *st, const char *sql, const char *a1)
 {
-	switch (sqlite3_column_type(q, i)) {
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(q, i));
-	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(q, i));
-	case SQLITE_TEXT:
-		return json_stringn((const char *)sqlite3_column_text(q, i), (size_t)sqlite3_column_bytes(q, i));
-	case SQLITE_BLOB:
-		return json_string("(binary)");
-	default:
-		return json_null();
+	json_t *arr = json_array();
+	int err = crm_query_rows(arr, st, sql, a1, NULL);
+	if (err < 0) {
+		json_decref(arr);
+		arr = NULL;
 	}
+	*out = arr;
+	return err;
 }
 
 int crm_conflicts_list(json_t **out, crm_store *st, int include_resolved)
 {
-	sqlite3_stmt *q;
-	*out = NULL;
-	int err = crm_db_prepare(crm_store_db(st), &q,
+	return list_of(out, st,
 		"SELECT c.id, c.tbl AS entity, c.row_id, c.col AS field, c.kept_value, c.kept_node, "
 		"coalesce(kn.name, c.kept_node) AS kept_by, c.lost_value, c.lost_node, "
 		"coalesce(ln.name, c.lost_node) AS set_aside_by, c.rule, c.detected_at, c.resolved, "
@@ -320,24 +316,8 @@ int crm_conflicts_list(json_t **out, crm_store *st, int include_resolved)
 		"LEFT JOIN crm_keys ln ON ln.node = c.lost_node "
 		"LEFT JOIN stages s1 ON c.col = 'stage_id' AND s1.id = c.kept_value "
 		"LEFT JOIN stages s2 ON c.col = 'stage_id' AND s2.id = c.lost_value "
-		"WHERE ?1 OR c.resolved = 0 ORDER BY c.resolved, c.id DESC");
-	if (err < 0)
-		return err;
-	sqlite3_bind_int(q, 1, include_resolved);
-	json_t *arr = json_array();
-	while ((err = crm_db_step(crm_store_db(st), q)) == 1) {
-		json_t *o = json_object();
-		for (int i = 0; i < sqlite3_column_count(q); i++)
-			json_object_set_new(o, sqlite3_column_name(q, i), col_json(q, i));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_reset(q);
-	if (err < 0) {
-		json_decref(arr);
-		return err;
-	}
-	*out = arr;
-	return 0;
+		"WHERE CAST(?1 AS INTEGER) OR c.resolved = 0 ORDER BY c.resolved, c.id DESC",
+		include_resolved ? "1" : "0");
 }
 
 static int conflict_exists(crm_store *st, int64_t id)
@@ -630,9 +610,7 @@ int crm_merge_survivor(crm_store *st, const char *id, char **out)
 
 int crm_duplicates_list(json_t **out, crm_store *st)
 {
-	sqlite3_stmt *q;
-	*out = NULL;
-	int err = crm_db_prepare(crm_store_db(st), &q,
+	return list_of(out, st,
 		"SELECT * FROM ("
 		"SELECT 'contact' AS entity, min(a.owner_id, b.owner_id) AS id, max(a.owner_id, b.owner_id) AS other_id, "
 		"'same phone ' || a.normalized AS reason FROM channels a JOIN channels b ON a.normalized = b.normalized "
@@ -645,21 +623,5 @@ int crm_duplicates_list(json_t **out, crm_store *st)
 		"AND a.id < b.id AND a.deleted = 0 AND b.deleted = 0) d "
 		"WHERE coalesce((SELECT survivor FROM crm_alias WHERE id = d.id), d.id) <> "
 		"coalesce((SELECT survivor FROM crm_alias WHERE id = d.other_id), d.other_id) "
-		"AND NOT " KEPT_APART("d.id", "d.other_id") " ORDER BY entity, id LIMIT 500");
-	if (err < 0)
-		return err;
-	json_t *arr = json_array();
-	while ((err = crm_db_step(crm_store_db(st), q)) == 1) {
-		json_t *o = json_object();
-		for (int i = 0; i < sqlite3_column_count(q); i++)
-			json_object_set_new(o, sqlite3_column_name(q, i), col_json(q, i));
-		json_array_append_new(arr, o);
-	}
-	sqlite3_reset(q);
-	if (err < 0) {
-		json_decref(arr);
-		return err;
-	}
-	*out = arr;
-	return 0;
+		"AND NOT " KEPT_APART("d.id", "d.other_id") " ORDER BY entity, id LIMIT 500", NULL);
 }

@@ -48,8 +48,7 @@ static json_t *row_json(sqlite3_stmt *q)
 	return o;
 }
 
-/* Run sql with up to two text args; append every row as an object to arr. */
-static int rows_into(json_t *arr, crm_store *st, const char *sql, const char *a1, const char *a2)
+int crm_query_rows(json_t *arr, crm_store *st, const char *sql, const char *a1, const char *a2)
 {
 	sqlite3_stmt *q;
 	crm_db *db = crm_store_db(st);
@@ -178,7 +177,7 @@ int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *
 			 base, alias, merged, alias, limit ? limit : (size_t)-1 >> 1);
 	}
 	json_t *arr = json_array();
-	err = rows_into(arr, st, sql, *match ? match : NULL, NULL);
+	err = crm_query_rows(arr, st, sql, *match ? match : NULL, NULL);
 	if (err < 0) {
 		json_decref(arr);
 		return err;
@@ -194,7 +193,7 @@ int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *
 static int related(json_t *o, const char *key, crm_store *st, const char *sql, const char *id)
 {
 	json_t *arr = json_array();
-	int err = rows_into(arr, st, sql, id, NULL);
+	int err = crm_query_rows(arr, st, sql, id, NULL);
 	size_t i;
 	json_t *x;
 	json_array_foreach(arr, i, x)
@@ -264,7 +263,7 @@ static int group_fields(json_t *o, crm_store *st, const char *table, const char 
 			 "WHERE c.row_id IN " GROUP_OF_1 " AND c.col = ?2 ORDER BY c.hlc DESC, c.node DESC LIMIT 1",
 			 col, table);
 		json_t *arr = json_array();
-		err = rows_into(arr, st, sql, id, col);
+		err = crm_query_rows(arr, st, sql, id, col);
 		if (err == 0 && json_array_size(arr) == 1)
 			json_object_set(o, col, json_object_get(json_array_get(arr, 0), "v"));
 		json_decref(arr);
@@ -297,7 +296,7 @@ static int show_one(json_t **out, crm_store *st, const char *entity, const char 
 	else
 		snprintf(sql, sizeof(sql), "SELECT t.* FROM \"%s\" t WHERE t.id = lower(?1)", table);
 	json_t *arr = json_array();
-	int err = rows_into(arr, st, sql, id, NULL);
+	int err = crm_query_rows(arr, st, sql, id, NULL);
 	if (err == 0 && json_array_size(arr) == 0)
 		err = CRM_ERR(CRM_ENOTFOUND, "no %s with id %s", entity, id);
 	json_t *o = err == 0 ? json_incref(json_array_get(arr, 0)) : NULL;
@@ -325,7 +324,7 @@ static int search_channels(json_t *arr, crm_store *st, const char *needle)
 {
 	char match[Q_MAX + 4];
 	snprintf(match, sizeof(match), "\"%s\"", needle);
-	return rows_into(arr, st,
+	return crm_query_rows(arr, st,
 		"SELECT * FROM (SELECT coalesce(a.survivor, p.id) AS id, 'contact' AS entity, "
 		"  trim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) AS title, ch.value AS detail "
 		"  FROM channels_fts f JOIN channels ch ON ch.rowid = f.rowid JOIN contacts p ON p.id = ch.owner_id "
@@ -340,7 +339,7 @@ static int search_channels(json_t *arr, crm_store *st, const char *needle)
 /* Names through FTS5, driven from the index with early stop per entity. */
 static int search_names(json_t *arr, crm_store *st, const char *match)
 {
-	return rows_into(arr, st,
+	return crm_query_rows(arr, st,
 		"SELECT * FROM (SELECT p.id, 'contact' AS entity, "
 		"  trim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) AS title, p.title AS detail "
 		"  FROM contacts_fts f JOIN contacts p ON p.rowid = f.rowid "
@@ -429,7 +428,7 @@ int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit)
 static int simple_list(json_t **out, crm_store *st, const char *sql, const char *a1, const char *a2)
 {
 	json_t *arr = json_array();
-	int err = rows_into(arr, st, sql, a1, a2);
+	int err = crm_query_rows(arr, st, sql, a1, a2);
 	if (err < 0) {
 		json_decref(arr);
 		return err;

@@ -22,6 +22,11 @@ int crm_query_show(json_t **out, crm_store *st, const char *entity, const char *
  * {id, entity, title, detail}, at most `limit`. */
 int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit);
 
+/* Run sql (catalog-built, never from input) with up to two text arguments
+ * (?1, ?2; NULL = unbound) and append every row to arr as an object keyed
+ * by column name. */
+int crm_query_rows(json_t *arr, crm_store *st, const char *sql, const char *a1, const char *a2);
+
 /* Attachments of a record: array of {id, name, size, sha256, created_at}. */
 int crm_query_attachments(json_t **out, crm_store *st, const char *entity, const char *id);
 /* Batches of the change log this replica holds, newest first (at most limit):

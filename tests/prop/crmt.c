@@ -235,7 +235,8 @@ void crmt_world_free(crmt_world *w, int keep)
 int crmt_export(crmt_world *w, int src, char path[CRMT_PATH_CAP])
 {
 	crm_export_report rep;
-	snprintf(path, CRMT_PATH_CAP, "%s/x/f%04u.crm", w->root, w->file_seq++);
+	if (snprintf(path, CRMT_PATH_CAP, "%s/x/f%04u.crm", w->root, w->file_seq++) >= CRMT_PATH_CAP)
+		return CRM_ELIMIT;
 	int rc = crm_export_changes(w->r[src].st, path, 0, &rep);
 	crmt_trace(w, "r%d export -> %s: %zu batches, %zu bytes%s", src, path, rep.batches, rep.bytes,
 		   rc ? " FAILED" : "");
@@ -325,7 +326,8 @@ static void diff_table(crmt_world *w, int a, int b, const char *table)
 		const char *ib = rb == SQLITE_ROW ? (const char *)sqlite3_column_text(qb, 0) : NULL;
 		int c = !ia ? 1 : !ib ? -1 : strcmp(ia, ib);
 		if (c != 0)
-			printf("  %s %s only on replica %d\n", table, c < 0 ? ia : ib, c < 0 ? a : b), shown++;
+			printf("  %s %s only on replica %d\n", table, (c < 0 ? ia : ib) ? (c < 0 ? ia : ib) : "?",
+			       c < 0 ? a : b), shown++;
 		else
 			diff_row(qa, qb, table, a, b, &shown);
 		if (c <= 0)
