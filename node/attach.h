@@ -13,7 +13,9 @@
 #include "store.h"
 #include "uuid.h"
 
-#define CRM_ATTACH_MAX (64u << 20)   /* largest file accepted */
+/* Largest file accepted: a batch carrying it must fit one sync request to
+ * the hub (CRM_HUB_MAX_BODY, 8 MiB) with room for the rest of the batch. */
+#define CRM_ATTACH_MAX (6u << 20)
 
 /* Attach the file at path to the live record `id` of `entity`. */
 int crm_attach(crm_store *st, const char *entity, const char *id, const char *path,

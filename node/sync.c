@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_RESPONSE (64u << 20)
@@ -92,9 +93,13 @@ static int refused(const crm_http_resp *r)
 {
 	json_t *j = r->body ? json_loadb((const char *)r->body, r->len, 0, NULL) : NULL;
 	const char *msg = json_string_value(json_object_get(j, "error"));
-	int code = r->status == 403 ? CRM_EDENIED : r->status == 409 ? CRM_EFORK
+	int code = r->status == 403 ? CRM_EDENIED : r->status == 409 ? CRM_EFORK : r->status == 413 ? CRM_ELIMIT
 		   : r->status >= 500 ? CRM_EIO : CRM_EINVAL;
-	int err = CRM_ERR(code, "the hub refused: %s", msg ? msg : "no reason given");
+	const char *hint = code == CRM_EDENIED || code == CRM_EFORK
+		? "; nothing was applied and this node keeps its changes; an administrator can get it unstuck "
+		  "(docs/OPERATOR.md, \"A refused chunk\")" : "";
+	int err = CRM_ERR(code, "the hub refused (HTTP %ld): %s%s", r->status,
+			  msg ? msg : r->status == 413 ? "request too large" : "no reason given", hint);
 	json_decref(j);
 	return err;
 }
@@ -205,10 +210,14 @@ static int pull_chunk(session *s)
 static int sync_once(session *s)
 {
 	int rc = crm_seal(s->st, NULL);
-	while (rc == 0 && (rc = push_chunk(s)) == 1)
+	while (rc == 0 && (rc = push_chunk(s)) == 1) {
 		s->chunk = s->chunk * 2 > CRM_CHUNK_MAX ? CRM_CHUNK_MAX : s->chunk * 2;
-	while (rc == 0 && (rc = pull_chunk(s)) == 1)
+		rc = 0;   /* more to push */
+	}
+	while (rc == 0 && (rc = pull_chunk(s)) == 1) {
 		s->chunk = s->chunk * 2 > CRM_CHUNK_MAX ? CRM_CHUNK_MAX : s->chunk * 2;
+		rc = 0;   /* more to pull */
+	}
 	if (rc == 0)
 		rc = set_u64(s->st, "hub_last_sync", crm_store_now_ms(s->st));
 	return rc < 0 ? rc : 0;
@@ -320,6 +329,11 @@ int crm_join(crm_store **out, const char *dir, const char *text, const char *nam
 	json_t *ans = NULL;
 	*out = NULL;
 	int err = crm_token_decode(&t, text);
+	struct stat sb;
+	char db[4096];
+	snprintf(db, sizeof(db), "%s/crm.db", dir);
+	if (err == 0 && stat(db, &sb) == 0)   /* before the token is spent */
+		err = CRM_ERR(CRM_EEXISTS, "%s already holds a replica; use another --data directory", dir);
 	if (err == 0)
 		err = crm_key_generate(&key);
 	if (err == 0)
