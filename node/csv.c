@@ -18,7 +18,10 @@
 #include "csv.h"
 #include "error.h"
 
-#include CRM_LIBCSV_H   /* libcsv's csv.h, by full path (see node/CMakeLists.txt) */
+#ifndef CRM_LIBCSV_H   /* libcsv's csv.h by full path: node/csv.h shares its name (node/CMakeLists.txt) */
+#define CRM_LIBCSV_H "/usr/include/csv.h"
+#endif
+#include CRM_LIBCSV_H
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
@@ -377,6 +380,7 @@ int crm_csv_read(const char *text, size_t len, char delim, const char *file, crm
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return CRM_ERR(CRM_ENOMEM, "out of memory reading %s", file);
 	csv_set_delim(&p, (unsigned char)delim);
+	csv_set_blk_size(&p, 16384);   /* libcsv grows its field buffer linearly by this much */
 	reader *r = calloc(1, sizeof(*r));
 	if (!r) {
 		csv_free(&p);

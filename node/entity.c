@@ -790,7 +790,16 @@ static int keys_changed(const action *a)
 {
 	if (strcmp(a->e->name, "company") == 0)
 		return has_field(a, "tax_id") || has_field(a, "deleted");
-	return strcmp(a->e->name, "contact") == 0 && (a->chan_count || a->clear_count);
+	if (strcmp(a->e->name, "contact") != 0)
+		return 0;
+	/* Only e-mail is a strong key of a person; phones are suggestions. */
+	for (size_t i = 0; i < a->chan_count; i++)
+		if (strcmp(a->chan_kind[i], "email") == 0)
+			return 1;
+	for (size_t i = 0; i < a->clear_count; i++)
+		if (strcmp(a->clear_kind[i], "email") == 0)
+			return 1;
+	return 0;
 }
 
 /* Validate everything, then write the record and its companions in one transaction. */
