@@ -48,7 +48,7 @@ static int send_pattern(int fd, unsigned long long n)
 	unsigned long long line = 0;
 	while (n > 0) {
 		size_t len = 0;
-		while (len + 16 <= sizeof buf && (unsigned long long)len < n)
+		while (len + 17 <= sizeof buf && (unsigned long long)len < n)   /* 16 chars + NUL */
 			len += (size_t)snprintf(buf + len, 17, "%015llu\n", line++);
 		if ((unsigned long long)len > n)
 			len = (size_t)n;
