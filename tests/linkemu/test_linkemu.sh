@@ -58,6 +58,7 @@ wait_file()
 start_emu()
 {
 	local name=$1; shift
+	rm -f "$DIR/$name.port"   # a name used twice must not see the old port file
 	"$LINKEMU" --listen 127.0.0.1:0 --to "127.0.0.1:$UP_PORT" --port-file "$DIR/$name.port" \
 		"$@" 2>"$DIR/$name.log" &
 	EMU_PID=$!
@@ -165,6 +166,11 @@ fi
 # The drop schedule is a function of --seed alone.
 first_drop() { # SEED: the first drop delay the settings line announces
 	start_emu "seed$1" --drop-every 10 --seed "$1" || return
+	local i
+	for i in $(seq 100); do   # the settings line follows the port file
+		grep -q 'first in' "$DIR/seed$1.log" && break
+		sleep 0.05
+	done
 	sed -n 's/.*first in \([0-9.]*\) s.*/\1/p' "$DIR/seed$1.log"
 	kill -TERM "$EMU_PID"
 	wait "$EMU_PID"
