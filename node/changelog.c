@@ -467,6 +467,18 @@ int crm_log_has(crm_log *log, const char *oid)
 	return oid_parse(&id, oid) == 0 && git_odb_exists(log->odb, &id);
 }
 
+size_t crm_log_object_size(crm_log *log, const char *oid)
+{
+	git_oid id;
+	size_t len = 0;
+	git_object_t type;
+	if (oid_parse(&id, oid) < 0 || git_odb_read_header(&len, &type, log->odb, &id) < 0) {
+		crm_error_clear();
+		return 0;
+	}
+	return len;
+}
+
 int crm_log_read_blob(crm_log *log, const char *oid, uint8_t **out, size_t *len)
 {
 	git_oid id;

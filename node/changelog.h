@@ -86,6 +86,8 @@ int crm_log_pack(crm_log *log, uint8_t **out, size_t *len, char *const *oids, si
 int crm_log_import_pack(crm_log *log, const uint8_t *pack, size_t len);
 
 int crm_log_has(crm_log *log, const char *oid);
+/* Size in bytes of an object, 0 if absent. */
+size_t crm_log_object_size(crm_log *log, const char *oid);
 int crm_log_read_blob(crm_log *log, const char *oid, uint8_t **out, size_t *len);
 
 #endif

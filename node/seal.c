@@ -300,7 +300,12 @@ static int seal_one(seal_state *s, int64_t lo, int64_t hi)
 			s->seq++;
 			snprintf(s->head, sizeof(s->head), "%s", oid);
 			d[s->done_count].seq = s->seq;
-			d[s->done_count].size = len;
+			/* Attachments travel in the same pack: they count toward the
+			 * batch's size, which cuts sync chunks (sync.c). */
+			size_t blob_bytes = 0;
+			for (size_t i = 0; i < b->count; i++)
+				blob_bytes += crm_log_object_size(s->log, b->oids[i]);
+			d[s->done_count].size = len + blob_bytes;
 			memcpy(d[s->done_count++].oid, oid, sizeof(oid));
 			s->last_pending = hi;
 		}

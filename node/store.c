@@ -249,8 +249,23 @@ int crm_store_open(crm_store **out, const char *dir)
 	return err;
 }
 
+/* mkdir -p for the parents of dir (a fresh account has no ~/.local/share). */
+static void make_parents(const char *dir)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(buf, 0700);
+		*p = '/';
+	}
+}
+
 static int create_dir(const char *dir)
 {
+	make_parents(dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return CRM_ERR(CRM_EIO, "cannot create directory %s: %s", dir, strerror(errno));
 	char *path = path_join(dir, "crm.db");

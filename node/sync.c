@@ -62,7 +62,7 @@ static int request(session *s, crm_http_resp *resp, const char *method, const ch
 {
 	char url[512], nonce_hex[33], sig[2 * CRM_SIG_LEN + 1], h[4][200];
 	uint8_t nonce[16];
-	uint64_t now = crm_store_now_ms(s->st);
+	uint64_t now = crm_store_clock_ms(s->st);   /* corrected by the hub's time, if off */
 	int err = crm_random(nonce, sizeof(nonce));
 	if (err == 0) {
 		crm_hex(nonce_hex, nonce, sizeof(nonce));
@@ -139,7 +139,13 @@ static int push_chunk(session *s)
 		return err;
 	}
 	crm_http_resp r;
+	int64_t skew = crm_store_skew_ms(s->st);
 	err = request(s, &r, "POST", "/v1/push", body, len, 120);
+	if (err == 0 && r.status == 401 && crm_store_skew_ms(s->st) != skew) {
+		/* Our clock was off and the answer told us by how much: once more. */
+		crm_http_resp_dispose(&r);
+		err = request(s, &r, "POST", "/v1/push", body, len, 120);
+	}
 	free(body);
 	if (err < 0)
 		return err;
@@ -180,8 +186,14 @@ static int pull_chunk(session *s)
 		return err;
 	snprintf(path, sizeof(path), "/v1/pull?since=%llu&max=%zu", (unsigned long long)cursor, s->chunk);
 	crm_http_resp r;
+	int64_t skew = crm_store_skew_ms(s->st);
 	if ((err = request(s, &r, "GET", path, NULL, 0, 120)) < 0)
 		return err;
+	if (r.status == 401 && crm_store_skew_ms(s->st) != skew) {
+		crm_http_resp_dispose(&r);   /* clock corrected by this answer: once more */
+		if ((err = request(s, &r, "GET", path, NULL, 0, 120)) < 0)
+			return err;
+	}
 	if (r.status != 200)
 		err = refused(&r);
 	crm_apply_report rep;
@@ -245,7 +257,7 @@ static int open_session(session *s, crm_store *st, const crm_sync_opts *o, crm_s
 	return err;
 }
 
-static int retryable(int err) { return err == CRM_EIO || err == CRM_ECORRUPT || err == CRM_ELIMIT; }
+static int retryable(int err) { return err == CRM_EIO || err == CRM_ECORRUPT; }
 
 int crm_sync(crm_store *st, const crm_sync_opts *o, crm_sync_report *rep)
 {

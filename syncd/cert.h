@@ -8,7 +8,7 @@
 
 /* Write a new EC P-256 key and a self-signed certificate (10 years, CN
  * `name`, SAN for 127.0.0.1, ::1 and localhost) as one PEM file at path
- * (mode 0600; what civetweb's ssl_certificate expects). */
+ * (mode 0600; key and certificate in one file, as server.c loads them). */
 int crm_cert_create(const char *path, const char *name);
 /* The libcurl pin of the certificate in path: "sha256//" base64(SHA-256(SPKI)). */
 int crm_cert_pin(char out[128], const char *path);

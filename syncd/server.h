@@ -1,6 +1,6 @@
 /*
- * server.h — crm-syncd's HTTPS server (civetweb over OpenSSL): routes
- * requests to hub.c, one replica handle per worker thread.
+ * server.h — crm-syncd's HTTPS server (libevent evhttp over OpenSSL): routes
+ * requests to hub.c, one event loop and one replica handle.
  */
 #ifndef CRM_SERVER_H
 #define CRM_SERVER_H

@@ -12,7 +12,7 @@ build_and_test() {  # DIR CMAKE_ARGS...
 	local dir=$1; shift
 	cmake -S . -B "$dir" -DCRM_WERROR=ON "$@" >/dev/null
 	cmake --build "$dir" -j"$jobs"
-	(cd "$dir" && ctest --output-on-failure -j"$jobs" -LE 'long')
+	(cd "$dir" && ctest --output-on-failure -j"$jobs")
 }
 
 echo "== build and test (RelWithDebInfo)"
