@@ -3,7 +3,7 @@
 # docs/benchmarks.md: the machine, the method, the figures, and whether the
 # budgets of DESIGN.md §12 are met (decided from the figures, never by hand).
 #
-#   tools/bench/run.sh            full run (about 15–25 minutes on 2 cores)
+#   tools/bench/run.sh            full run (about 25–40 minutes on 2 cores)
 #   tools/bench/run.sh --quick    smoke run: small N, 100,000 contacts only;
 #                                 writes build-bench/benchmarks-quick.md
 #   --out FILE                    write the report elsewhere
@@ -12,7 +12,9 @@
 #
 # Scratch replicas go to $BENCH_TMPDIR (default build-bench/scratch), so the
 # disk reported is the disk measured.  Raw output stays in build-bench/out/
-# (build-bench/out-quick/ for --quick).
+# (build-bench/out-quick/ for --quick).  A section another tool keeps in the
+# report (between <!-- bench_sync:begin --> and <!-- bench_sync:end -->,
+# tools/bench/bench_sync.sh) is carried over unchanged.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,9 +45,11 @@ seed=20260101
 if [ "$quick" = 1 ]; then
 	write_n=2000; write_full_n=500; write_rounds=3; prof_n=2000
 	search_queries=200; search_budget=20; big=""
+	log_n=2000; log_day=2000; log_reps=1; log_rows=10000; log_rounds=1
 else
 	write_n=20000; write_full_n=2000; write_rounds=5; prof_n=20000
 	search_queries=1000; search_budget=60; big=1000000
+	log_n=20000; log_day=2000; log_reps=3; log_rows=100000; log_rounds=3
 fi
 small=100000
 batch=10000
@@ -86,12 +90,13 @@ raw="$build/out"
 export BENCH_TMPDIR="${BENCH_TMPDIR:-$build/scratch}"
 bw="$build/tools/bench/bench_write"
 bs="$build/tools/bench/bench_search"
+bl="$build/tools/bench/bench_log"
 
 build_all() {
 	echo "== building (Release) in $build"
 	cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCRM_BUILD_BENCH=ON >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target bench_write bench_search >/dev/null
-	[ -x "$bw" ] && [ -x "$bs" ] || die "benchmarks did not build"
+	cmake --build "$build" -j"$(nproc)" --target bench_write bench_search bench_log >/dev/null
+	[ -x "$bw" ] && [ -x "$bs" ] && [ -x "$bl" ] || die "benchmarks did not build"
 	mkdir -p "$BENCH_TMPDIR" "$raw"
 	rm -f "$raw"/*.txt "$raw/run.env" "$failed"
 }
@@ -120,6 +125,9 @@ run_all() {
 		"$bs" --sizes "$big" --queries "$search_queries" --budget "$search_budget" --batch "$batch" \
 			--load "$big_load" --seed "$seed" | tee "$raw/search_big.txt"
 	fi
+	echo "== bench_log: $log_n actions, a day of ~$log_day field changes, merge of $((10 * log_rows)) field changes, $log_rounds rounds"
+	"$bl" --n "$log_n" --day "$log_day" --reps "$log_reps" --rows "$log_rows" --rounds "$log_rounds" --profile --seed "$seed" \
+		| tee "$raw/log.txt" | grep -v '^PROFSTMT'
 	t_end=$(date +%s)
 	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	{
@@ -269,6 +277,126 @@ search_where() {
 	echo '```'
 }
 
+# ------------------------------------------------------------ log figures --
+lfile="$raw/log.txt"
+# lv KEY WORD...: a bench_log figure (missing: the run fails).
+lv() { must "$lfile" "$@" RESULT bench=log; }
+l_bpc=$(lv bytes_per_change set=realistic phase=export)
+d_bpc=$(lv bytes_per_change set=day phase=export)
+m_rate=$(must "$lfile" changes_per_s RESULT bench=log set=synthetic pass=mixed variant=crm)
+m_cpu_rate=$(must "$lfile" changes_per_cpu_s RESULT bench=log set=synthetic pass=mixed variant=crm)
+r_rate=$(lv changes_per_s set=realistic phase=merge)
+r_cpu_rate=$(lv changes_per_cpu_s set=realistic phase=merge)
+l_met="**no**"; le "$l_bpc" 40 && l_met="yes"
+d_met="**no**"; le "$d_bpc" 40 && d_met="yes"
+# merge_met RATE CPU_RATE: the budget is per core; a busy machine shows in wall time only.
+merge_met() {
+	if le 100000 "$1"; then echo "yes"
+	elif le 100000 "$2"; then echo "**no** on wall time; yes per CPU-second"
+	else echo "**no**"; fi
+}
+m_met=$(merge_met "$m_rate" "$m_cpu_rate")
+r_met=$(merge_met "$r_rate" "$r_cpu_rate")
+log_rows_n=$(must "$lfile" rows RESULT bench=log set=synthetic pass=mixed variant=crm)
+log_changes_n=$(must "$lfile" field_changes RESULT bench=log set=synthetic pass=mixed variant=crm)
+
+# rate_cell COUNT_KEY FILE-WORDS...: "N (M per CPU-s)" of a RESULT line.
+rate_cell() {
+	local words=$*
+	# shellcheck disable=SC2086
+	printf '%s (%s)' "$(thousands "$(must "$lfile" changes_per_s RESULT bench=log $words)")" \
+		"$(thousands "$(must "$lfile" changes_per_cpu_s RESULT bench=log $words)")"
+}
+
+# log_seal_table: sealing and file size of both sets.
+log_seal_table() {
+	local set
+	echo "| set | actions | field changes written | batches | seal s (CPU s) | sealed changes/s | pack bytes added (files) | loose objects | exchange file bytes | field changes in the file | bytes per field change | msgpack payload bytes per field change (before zlib) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for set in realistic day; do
+		printf '| %s | %s | %s | %s | %s (%s) | %s | %s (%s) | %s | %s | %s | %s | %s |\n' "$set" \
+			"$(thousands "$(lv actions "set=$set" phase=edit)")" "$(thousands "$(lv written "set=$set" phase=seal)")" \
+			"$(lv batches "set=$set" phase=seal)" "$(fmt "$(lv seconds "set=$set" phase=seal)" 2)" \
+			"$(fmt "$(lv cpu_s "set=$set" phase=seal)" 2)" "$(thousands "$(lv changes_per_s "set=$set" phase=seal)")" \
+			"$(thousands "$(lv pack_bytes "set=$set" phase=seal)")" "$(lv pack_files "set=$set" phase=seal)" \
+			"$(lv loose_objects "set=$set" phase=seal)" "$(thousands "$(lv file_bytes "set=$set" phase=export)")" \
+			"$(thousands "$(lv field_changes "set=$set" phase=export)")" "$(fmt "$(lv bytes_per_change "set=$set" phase=export)" 1)" \
+			"$(fmt "$(lv payload_bytes_per_change "set=$set" phase=export)" 1)"
+	done
+}
+
+# log_apply_table: import, merge alone, and the difference, for both sets.
+log_apply_table() {
+	local set
+	echo "| set | field changes | import s (CPU s) | import changes/s (per CPU-s) | merge alone s (CPU s) | merge changes/s (per CPU-s) | import − merge s (median of each run's difference) | share of the import |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for set in realistic day; do
+		printf '| %s | %s | %s (%s) | %s | %s (%s) | %s | %s | %s |\n' "$set" \
+			"$(thousands "$(lv field_changes "set=$set" phase=import)")" \
+			"$(fmt "$(lv seconds "set=$set" phase=import)" 2)" "$(fmt "$(lv cpu_s "set=$set" phase=import)" 2)" \
+			"$(rate_cell "set=$set" phase=import)" \
+			"$(fmt "$(lv seconds "set=$set" phase=merge)" 2)" "$(fmt "$(lv cpu_s "set=$set" phase=merge)" 2)" \
+			"$(rate_cell "set=$set" phase=merge)" "$(fmt "$(lv seconds "set=$set" phase=verify)" 3)" \
+			"$(lv share "set=$set" phase=verify) %$(le "$(lv share "set=$set" phase=verify)" 0 && echo " (below the run-to-run noise)")"
+	done
+}
+
+# log_parts_table: the parts of import − merge, timed one by one.
+log_parts_table() {
+	local key what
+	echo "| part | realistic s | day s |"
+	echo "|---|---:|---:|"
+	while IFS='|' read -r key what; do
+		printf '| %s | %s | %s |\n' "$what" "$(fmt "$(lv "$key" set=realistic phase=parts)" 3)" \
+			"$(fmt "$(lv "$key" set=day phase=parts)" 3)"
+	done <<-'PARTS'
+	envelope_s|decode the file's msgpack envelope
+	pack_index_s|index the packfile into a fresh repository (git checks it)
+	read_s|read every commit (message, signature, tree, payload) from the log
+	sha256_s|SHA-256 of every payload
+	signature_s|SSHSIG (Ed25519) verification of every commit
+	decode_s|decode every payload (msgpack)
+	refresh_s|recompute duplicate groups after the apply (`crm_merge_refresh`)
+	PARTS
+}
+
+# log_synth_table: the synthetic merge, every variant and pass.
+log_synth_table() {
+	local pass v
+	echo "| pass | variant | changes won | s (CPU s) | field changes/s (per CPU-s) | µs per change | crm ÷ this, wall (CPU) |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	for pass in new mixed; do
+		for v in crm plain_sqlite plain_rows; do
+			local w="set=synthetic pass=$pass variant=$v"
+			# shellcheck disable=SC2086
+			printf '| %s | %s | %s | %s (%s) | %s | %s | %s |\n' "$pass" "$v" \
+				"$(thousands "$(must "$lfile" won RESULT bench=log $w)")" \
+				"$(fmt "$(must "$lfile" seconds RESULT bench=log $w)" 2)" "$(fmt "$(must "$lfile" cpu_s RESULT bench=log $w)" 2)" \
+				"$(rate_cell $w)" "$(fmt "$(must "$lfile" us_per_change RESULT bench=log $w)" 2)" \
+				"$([ "$v" = crm ] && echo "—" || printf '%s× (%s×)' \
+					"$(fmt "$(must "$lfile" ratio RATIO bench=log set=synthetic "pass=$pass" "den=$v")" 2)" \
+					"$(fmt "$(must "$lfile" cpu_ratio RATIO bench=log set=synthetic "pass=$pass" "den=$v")" 2)")"
+		done
+	done
+}
+
+# log_profile_top COUNT: the traced mixed pass's statements by time per change.
+log_profile_top() {
+	echo "| µs per change | share | calls per change | statement |"
+	echo "|---:|---:|---:|---|"
+	grep "^PROFSTMT bench=log pass=mixed nested=0 " "$lfile" | head -n "$1" | while IFS= read -r line; do
+		printf '| %s | %s %% | %s | `%s` |\n' "$(get <(echo "$line") us_per_change PROFSTMT)" \
+			"$(get <(echo "$line") share PROFSTMT)" "$(get <(echo "$line") calls_per_change PROFSTMT)" \
+			"$(echo "$line" | sql_of | cut -c1-120)"
+	done
+}
+# log_profile_sum REGEX: µs per change of the traced top-level statements whose SQL matches.
+log_profile_sum() {
+	grep "^PROFSTMT bench=log pass=mixed nested=0 " "$lfile" | grep -E " sql=$1" |
+		awk '{ for (i = 1; i <= NF; i++) if (index($i, "us_per_change=") == 1) s += substr($i, 15) }
+		     END { printf "%.1f", s + 0 }'
+}
+
 # ---------------------------------------------------------------- breakdown --
 p_rows_w=$(profile_sum write_path 'INSERT INTO "(contacts|companies)"')
 p_rows_p=$(profile_sum plain_sqlite '(INSERT INTO|UPDATE) (contacts|companies)')
@@ -313,6 +441,10 @@ DESIGN.md §12; whether each is met is computed from the figures below.
 | the same through the entity layer (validation + write path), for information | ≤ 1.5× | $(fmt "$e_ratio" 2)× | $e_met |
 | contact search (\`crm_query_search\`) over $(thousands "$tsize") contacts, p95 of the slowest query type | ≤ 50 ms | $(fmt "$s_p95" 1) ms ($s_type) | $s_met |
 | contact list filtered by a name prefix (\`crm_query_list\`) over $(thousands "$tsize") contacts, p95 | ≤ 50 ms | $(fmt "$l_p95" 1) ms | $l_met |
+| bytes per field change of an exchange file (\`crm_export_changes\`: signed commits in a git packfile), realistic set of $(thousands "$(lv field_changes set=realistic phase=export)") field changes | ≤ 40 B | $(fmt "$l_bpc" 1) B | $l_met |
+| the same, a day of work ($(thousands "$(lv field_changes set=day phase=export)") field changes) | ≤ 40 B | $(fmt "$d_bpc" 1) B | $d_met |
+| merge of received changes (\`crm_apply_change\`, $(thousands "$log_changes_n") field changes over $(thousands "$log_rows_n") rows, half win), one core | ≥ 100,000/s | $(thousands "$m_rate")/s ($(thousands "$m_cpu_rate") per CPU-second) | $m_met |
+| the same for the realistic set (indexed names, channels, deal stages), for information | ≥ 100,000/s | $(thousands "$r_rate")/s ($(thousands "$r_cpu_rate") per CPU-second) | $r_met |
 
 ## Machine
 
@@ -479,18 +611,139 @@ that took the time:
 
 $(search_where "$tfile" "$tsize")
 
+## 3. Change log: sealing, exchange files, merge
+
+### Method
+
+\`bench_log\` (seed $seed) runs in one process on one core (it is single-threaded).
+
+**Realistic set.** Replica A (\`crm_store_create\`) first exports its genesis
+(its branch and user rows), so the set holds only user actions:
+N = $(thousands "$(lv actions set=realistic phase=edit)") actions through the entity layer (\`crm_entity_add\`,
+\`crm_entity_set\`, \`crm_deal_move\`), in a cycle of ten — three contacts with an
+e-mail and a phone (every other one at a company), a company with a phone, two
+deals (company, contact, amount; the entity layer adds pipeline, first stage,
+currency, owner, branch, created_at and a stage-history row), two deal moves
+(the next stage; won or lost with a reason from negotiation; reopened after),
+a contact update (title, next contact) and a deal update (amount,
+probability): $(thousands "$(lv written set=realistic phase=seal)") field changes, took $(fmt "$(lv seconds set=realistic phase=edit)" 1) s.
+
+- **seal** — \`crm_seal\`: pending changes become batches of at most 256 KiB of
+  payload (coalesced per field, msgpack, SHA-256, SSHSIG signature, commit),
+  then one packfile (\`crm_log_flush\`).  Pack bytes are the files the seal
+  added to \`log.git/objects/pack\`; loose objects are counted afterwards.
+- **export** — \`crm_export_changes\` of the set (since the genesis cursor) to a
+  file: a git packfile (zlib, deltas) of the set's commits in the msgpack
+  envelope.  Bytes per field change = file size ÷ field changes in the file
+  (after coalescing: what the receiver applies).
+- **import** — replica B, which trusts A's key (\`crm_trust_add\`) and holds A's
+  genesis, runs \`crm_import_changes\` on the file: envelope, pack indexing,
+  verification of every commit, the merge of every change, bookkeeping, in
+  one transaction.
+- **merge alone** — replica C, started like B, applies the same changes —
+  the batches read back from B's log and decoded beforehand, untimed — with
+  \`crm_apply_change\` in one transaction (BEGIN … COMMIT timed), with no
+  verification.  *import − merge* is what everything else in the import
+  costs (d); its parts are then timed one by one, below.
+- Import and merge alone run $(lv reps set=realistic phase=import) times for the realistic set and $(lv reps set=day phase=import) times for the day of
+  work, each on a fresh B and C; the tables show medians.
+- A, B and C must end with the same numbers of contacts, companies, deals,
+  channels and stage-history rows, and the import and the merge must apply
+  (and let win) the same changes, or the run fails.
+
+A **day of work** (actions until ≈ $(thousands "$log_day") field changes are pending) repeats
+all of it on fresh replicas.
+
+**Synthetic merge.** $(thousands "$log_rows_n") rows — half contacts with 9 fields (first and last name,
+title, birthday, company, next contact, owner, branch, created_at), half deals
+with 11 — written by two authors: $(thousands "$log_changes_n") field changes each.  Every field
+gets one write of each author with random clocks; the later one names the
+earlier as its prev, so nothing is concurrent and nothing goes to the
+conflicts inbox.  Pass **new**: A's writes on a fresh replica, row by row in
+creation order — all win, a row's first field creates it.  Pass **mixed**: B's
+writes, the rows in random order (a row's fields together, as in a batch) —
+about half win, half lose.  Each pass is one transaction, in three variants
+on fresh replicas with the same schema, indexes and FTS5 triggers:
+
+- **crm** — \`crm_apply_change(st, &change, author)\` per change: the field's
+  clock, the last-writer-wins decision, the clock upsert and the row upsert
+  (for winners), the deleted-row check;
+- **plain_sqlite** — a fresh replica's \`crm.db\` opened with \`sqlite3_open\` and
+  the same pragmas; prepared \`INSERT INTO t(id, col)\` for a row's first field
+  and \`UPDATE t SET col = ? WHERE id = ?\` for every other value — no clocks,
+  every value written, winner or not;
+- **plain_rows**, for information — one prepared \`INSERT\` / \`UPDATE\` per row
+  with all its fields: what an apply that writes a row's fields in one
+  statement is bounded by.
+
+$(must "$lfile" rounds RESULT bench=log set=synthetic pass=mixed variant=crm) round(s), the variants interleaved with their order rotating; a time is
+the median over rounds, a ratio the median of per-round ratios.  The crm
+replica must let exactly the later-clocked writes win, and 1,000 random
+fields of every variant are compared with the value they must hold.
+
+Times are wall clock and process CPU time (user + system).  The budget is per
+core: on a machine shared with other work (the load averages above), wall
+time also counts the time the process waited for a core, CPU time does not.
+
+### Results: sealing and file size
+
+$(log_seal_table)
+
+### Results: import, merge alone, and what verification costs
+
+$(log_apply_table)
+
+The parts of *import − merge*, each timed alone (the import reads and decodes
+every commit twice, once to verify it and once to apply it):
+
+$(log_parts_table)
+
+### Results: merge throughput ($(thousands "$log_changes_n") field changes over $(thousands "$log_rows_n") rows)
+
+$(log_synth_table)
+
+### Where the merge's time goes
+
+One more crm round with the mixed pass traced (SQLite's per-statement timer,
+as in section 1; tracing adds time of its own): $(fmt "$(must "$lfile" us_per_change PROFILE bench=log pass=mixed)" 1) µs per change,
+$(fmt "$(must "$lfile" sql_us PROFILE bench=log pass=mixed)" 1) µs of it in SQL statements, $(fmt "$(must "$lfile" other_us PROFILE bench=log pass=mixed)" 1) µs outside them (C code: building the
+upsert's SQL text, the statement cache, the catalog, tracing).  By statement
+kind, µs per change: row upserts $(log_profile_sum 'INSERT INTO "(contacts|deals)"') (of which those writing a full-text-indexed
+column $(log_profile_sum 'INSERT INTO "(contacts|deals)"\(id,"(first_name|last_name|title)"\)')), field clock reads
+$(log_profile_sum 'SELECT hlc, node, prev FROM crm_clock WHERE row_id = \?1 AND col = \?2'), clock upserts $(log_profile_sum 'INSERT INTO crm_clock'), the deleted-row check $(log_profile_sum "SELECT hlc, node, prev FROM crm_clock WHERE row_id = \\?1 AND col = 'deleted'").
+
+$(log_profile_top 8)
+
+A write that changes a full-text-indexed column (contact names and title,
+deal title, company name and tax id, a channel's normalized value) fires an
+FTS5 trigger: the whole document is deleted from the index and inserted
+again.  Inside a transaction such statements run in a statement savepoint,
+and at every savepoint FTS5 writes its pending terms out as a new index
+segment, so one field written per statement costs a segment per statement.
+Plain SQLite pays the same per statement; one statement per row pays it once
+per row (plain_rows).
+
 ## Raw figures
 
 \`\`\`
-$(grep -h -E '^(INFO|RESULT|RATIO|LOAD)' "$raw/write.txt" "$raw"/search_*.txt)
+$(grep -h -E '^(INFO|RESULT|RATIO|LOAD|PROFILE)' "$raw/write.txt" "$raw"/search_*.txt "$raw/log.txt")
 \`\`\`
 DOC
 }
 
+# keep_section FILE: the bench_sync section of an earlier report, if any,
+# carried over verbatim (tools/bench/bench_sync.sh writes it).
+keep_section() {
+	[ -r "$1" ] || return 0
+	awk '/^<!-- bench_sync:begin -->/ { keep = 1; print "" } keep { print } /^<!-- bench_sync:end -->/ { keep = 0 }' "$1"
+}
+
 mkdir -p "$(dirname "$out")"
-report > "$out.tmp"
+{ report; keep_section "$out"; } > "$out.tmp"
 if [ -e "$failed" ]; then rm -f "$out.tmp"; die "a figure was missing; $out not written"; fi
 mv "$out.tmp" "$out"
 echo "== wrote $out"
 echo "write path ÷ plain (NORMAL, all): $(fmt "$w_ratio" 2)× — met: $w_met"
 echo "search p95 at $(thousands "$tsize"): $(fmt "$s_p95" 1) ms ($s_type) — met: $s_met"
+echo "bytes per field change (realistic / day): $(fmt "$l_bpc" 1) / $(fmt "$d_bpc" 1) — met: $l_met / $d_met"
+echo "merge: $(thousands "$m_rate") field changes/s, $(thousands "$m_cpu_rate") per CPU-second — met: $m_met"
