@@ -214,6 +214,7 @@ static int pull_chunk(session *s)
 	if (err == 0) {
 		s->rep->pulled += rep.applied;
 		s->rep->changes += rep.changes;
+		s->rep->forks += rep.forks;
 		progress(s, "pulled %zu batches (%zu KiB received)", s->rep->pulled, s->rep->bytes_down / 1024);
 	}
 	return err < 0 ? err : more;

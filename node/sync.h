@@ -32,6 +32,7 @@ typedef struct crm_sync_report {
 	size_t requests;          /* HTTP requests made */
 	size_t bytes_up, bytes_down;
 	int64_t skew_ms;          /* this node's clock minus the hub's, if beyond tolerance */
+	size_t forks;             /* nodes found forked while pulling (quarantined here) */
 } crm_sync_report;
 
 /* Enroll with the hub named in `token` and create the replica in `dir`:

@@ -48,6 +48,9 @@ int cmd_sync(cli *c)
 		fprintf(stderr, "\r\033[K");
 	if (err < 0)
 		return cli_fail(err);
+	if (r.forks)
+		fprintf(stderr, "crm: warning: %zu node(s) forked; their changes are kept but not applied "
+			"(see 'crm forks' and docs/OPERATOR.md)\n", r.forks);
 	if (c->json) {
 		json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "pushed", (json_int_t)r.pushed,
 				      "pulled", (json_int_t)r.pulled, "changes", (json_int_t)r.changes, "attempts",
