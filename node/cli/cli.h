@@ -46,6 +46,9 @@ void cli_print_json(json_t *doc);
 /* Print an array of objects as an aligned table with the given columns
  * ("id,title,stage"); missing values print as "-". */
 void cli_print_table(json_t *arr, const char *columns);
+/* Print doc (--json: as JSON; an array: as a table of `columns`; an object:
+ * as a record), free it, and return EXIT_OK. */
+int cli_emit(cli *c, json_t *doc, const char *columns);
 /* Print an object as "key: value" lines, nested arrays as indented tables. */
 void cli_print_record(json_t *obj);
 

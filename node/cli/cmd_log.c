@@ -12,18 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int emit(cli *c, json_t *doc, const char *columns)
-{
-	if (c->json)
-		cli_print_json(doc);
-	else if (json_is_array(doc))
-		cli_print_table(doc, columns);
-	else
-		cli_print_record(doc);
-	json_decref(doc);
-	return EXIT_OK;
-}
-
 int cmd_seal(cli *c)
 {
 	if (cli_wants_help(c->argc, c->argv)) {
@@ -39,7 +27,7 @@ int cmd_seal(cli *c)
 	size_t n = 0;
 	int err = crm_seal(st, &n);
 	crm_store_free(st);
-	return err < 0 ? cli_fail(err) : emit(c, json_pack("{s:I}", "batches", (json_int_t)n), NULL);
+	return err < 0 ? cli_fail(err) : cli_emit(c, json_pack("{s:I}", "batches", (json_int_t)n), NULL);
 }
 
 int cmd_export(cli *c)
@@ -73,7 +61,7 @@ int cmd_export(cli *c)
 		       r.batches, r.nodes, c->argv[0], r.bytes, (unsigned long long)r.cursor);
 		return EXIT_OK;
 	}
-	return emit(c, json_pack("{s:I, s:I, s:I, s:I}", "batches", (json_int_t)r.batches, "nodes",
+	return cli_emit(c, json_pack("{s:I, s:I, s:I, s:I}", "batches", (json_int_t)r.batches, "nodes",
 				 (json_int_t)r.nodes, "cursor", (json_int_t)r.cursor, "bytes", (json_int_t)r.bytes), NULL);
 }
 
@@ -104,7 +92,7 @@ int cmd_import(cli *c)
 		       r.applied, r.changes, r.won, r.known, r.skipped);
 		return EXIT_OK;
 	}
-	return emit(c, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "applied", (json_int_t)r.applied,
+	return cli_emit(c, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "applied", (json_int_t)r.applied,
 				 "changes", (json_int_t)r.changes, "won", (json_int_t)r.won, "known",
 				 (json_int_t)r.known, "skipped", (json_int_t)r.skipped, "forks", (json_int_t)r.forks), NULL);
 }
@@ -146,7 +134,7 @@ int cmd_trust(cli *c)
 		json_decref(doc);
 		return EXIT_OK;
 	}
-	return emit(c, doc, "id,name,source,revoked");
+	return cli_emit(c, doc, "id,name,source,revoked");
 }
 
 static int list_cmd(cli *c, const char *help, const char *columns,
@@ -166,7 +154,7 @@ static int list_cmd(cli *c, const char *help, const char *columns,
 	json_t *doc;
 	int err = fn(&doc, st);
 	crm_store_free(st);
-	return err < 0 ? cli_fail(err) : emit(c, doc, columns);
+	return err < 0 ? cli_fail(err) : cli_emit(c, doc, columns);
 }
 
 static int log_all(json_t **out, crm_store *st) { return crm_query_log(out, st, 0); }
@@ -216,7 +204,7 @@ int cmd_attachments(cli *c)
 	json_t *doc;
 	int err = crm_query_attachments(&doc, st, c->argv[0], c->argv[1]);
 	crm_store_free(st);
-	return err < 0 ? cli_fail(err) : emit(c, doc, "id,name,size,sha256,created_at");
+	return err < 0 ? cli_fail(err) : cli_emit(c, doc, "id,name,size,sha256,created_at");
 }
 
 int cmd_attachment(cli *c)

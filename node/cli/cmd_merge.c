@@ -9,16 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int print_doc(cli *c, json_t *doc, const char *columns)
-{
-	if (c->json)
-		cli_print_json(doc);
-	else
-		cli_print_table(doc, columns);
-	json_decref(doc);
-	return EXIT_OK;
-}
-
 static int parse_id(const char *s, int64_t *out)
 {
 	char *end;
@@ -57,7 +47,7 @@ int cmd_conflicts(cli *c)
 	crm_store_free(st);
 	if (err < 0)
 		return cli_fail(err);
-	return doc ? print_doc(c, doc, "id,entity,row_id,field,kept_value,kept_by,lost_value,set_aside_by,rule") : EXIT_OK;
+	return doc ? cli_emit(c, doc, "id,entity,row_id,field,kept_value,kept_by,lost_value,set_aside_by,rule") : EXIT_OK;
 }
 
 int cmd_duplicates(cli *c)
@@ -81,7 +71,7 @@ int cmd_duplicates(cli *c)
 	crm_store_free(st);
 	if (err < 0)
 		return cli_fail(err);
-	return doc ? print_doc(c, doc, "entity,id,other_id,reason") : EXIT_OK;
+	return doc ? cli_emit(c, doc, "entity,id,other_id,reason") : EXIT_OK;
 }
 
 int cmd_merge(cli *c)

@@ -117,13 +117,8 @@ int cmd_status(cli *c)
 		return cli_fail(err);
 	}
 	json_t *j = json_pack("{s:s, s:I}", "id", crm_store_node_id(st), "pending_changes", (json_int_t)pending);
-	if (c->json)
-		cli_print_json(j);
-	else
-		cli_print_record(j);
-	json_decref(j);
 	crm_store_free(st);
-	return EXIT_OK;
+	return cli_emit(c, j, NULL);
 }
 
 int cmd_state_hash(cli *c)

@@ -189,3 +189,15 @@ void cli_print_record(json_t *obj)
 		cli_print_table(v, cols);
 	}
 }
+
+int cli_emit(cli *c, json_t *doc, const char *columns)
+{
+	if (c->json)
+		cli_print_json(doc);
+	else if (json_is_array(doc))
+		cli_print_table(doc, columns);
+	else
+		cli_print_record(doc);
+	json_decref(doc);
+	return EXIT_OK;
+}
