@@ -78,6 +78,7 @@ int cmd_import_records(cli *c);   /* crm import FILE (cmd_import.c) */
 int cmd_export_records(cli *c);   /* crm export KIND */
 int cmd_sync(cli *c);
 int cmd_report(cli *c);
+int cmd_board(cli *c);
 /* `PROG report NAME ...` (cmd_report.c), shared with crm-syncd: hub = 1 makes
  * the per-branch breakdown the default (--no-by-branch turns it off). */
 int cli_report(cli *c, int hub);

@@ -9,6 +9,7 @@
 #include "report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Which arrays of a report print as tables, with which columns. */
@@ -21,7 +22,7 @@ static const struct {
 	{"sources", "sources", "source,leads,converted,conversion,deals,won,won_text"},
 	{"losses", "reasons", "reason,count,share,amount_text"},
 	{"stages", "stages", "stage,kind,visits,avg_days,max_days,longest_deal"},
-	{"overdue", "deals", "title,stage,owner,branch,days_in_stage,max_days,expected_close,reason"},
+	{"overdue", "deals", "title,stage,owner,branch,amount_text,days_in_stage,max_days,expected_close,reason"},
 	{"overdue", "tasks", "title,due,days_overdue,assignee,branch,deal"},
 	{"forecast", "months", "month,currency,deals,amount_text,expected_text"},
 };
@@ -120,6 +121,55 @@ int cli_report(cli *c, int hub)
 		cli_print_json(doc);
 	else
 		print_report(name, doc, 0);
+	json_decref(doc);
+	return EXIT_OK;
+}
+
+int cmd_board(cli *c)
+{
+	if (cli_wants_help(c->argc, c->argv)) {
+		puts("usage: crm board [--pipeline NAME] [--branch CODE] [--limit N] [--json]\n"
+		     "The kanban board of a pipeline: per stage the deal count and totals per\n"
+		     "currency, and the N (default 10) deals with the newest activity, flagged\n"
+		     "when over the stage's max days or without activity for 'stale_days'.");
+		return EXIT_OK;
+	}
+	int mp = 0, mb = 0, ml = 0;
+	const char *pipeline = cli_take_opt(c, "pipeline", &mp);
+	const char *branch = cli_take_opt(c, "branch", &mb);
+	const char *limit = cli_take_opt(c, "limit", &ml);
+	cli_take_json(c);
+	char *end = NULL;
+	unsigned long n = limit ? strtoul(limit, &end, 10) : 10;
+	if (mp || mb || ml)
+		return cli_usage("board", "--%s needs a value", mp ? "pipeline" : mb ? "branch" : "limit");
+	if (limit && (!*limit || *end || n > 1000 || *limit == '-'))
+		return cli_usage("board", "--limit needs a number from 0 to 1000");
+	if (c->argc > 0)
+		return cli_usage("board", "unexpected argument '%s'", c->argv[0]);
+	int status = EXIT_OK;
+	crm_store *st = cli_open(c, &status);
+	if (!st)
+		return status;
+	json_t *doc = NULL;
+	int err = crm_board(&doc, st, pipeline, branch, n);
+	crm_store_free(st);
+	if (err < 0)
+		return cli_fail(err);
+	if (c->json) {
+		cli_print_json(doc);
+	} else {
+		size_t i;
+		json_t *col;
+		json_array_foreach(json_object_get(doc, "columns"), i, col) {
+			printf("%s%s (%lld) %s\n", i ? "\n" : "", json_string_value(json_object_get(col, "stage")),
+			       (long long)json_integer_value(json_object_get(col, "count")),
+			       json_string_value(json_object_get(col, "amount_text")));
+			if (json_array_size(json_object_get(col, "deals")))
+				cli_print_table(json_object_get(col, "deals"),
+						"title,company,owner,amount_text,days_in_stage,over_max_days,stale");
+		}
+	}
 	json_decref(doc);
 	return EXIT_OK;
 }
