@@ -396,20 +396,21 @@ done:
 /* -------------------------------------------------------------- plan ---- */
 
 /* Live deals now in a stage of `kind` whose latest entry into that stage
- * (stage_history; created_at if there is none) falls in [lo, hi): columns
- * id, owner_id, branch_id, currency, amount, lost_reason, at. */
+ * (stage_history; created_at if there is none: crm_deal_board.entered_at)
+ * falls in the range of lo and hi (conditions on b.entered_at), read from
+ * the index crm_deal_board(stage_id, deleted, entered_at): columns id,
+ * owner_id, branch_id, currency, amount, lost_reason, at.  %s: filters on d. */
 #define CLOSED_SQL(kind, lo, hi) \
-	"SELECT * FROM (SELECT d.id, d.owner_id, d.branch_id, d.currency, coalesce(d.amount, 0) AS amount, " \
-	"d.lost_reason, coalesce(" ENTERED_SQL ", d.created_at) AS at FROM deals d JOIN stages s ON s.id = d.stage_id " \
-	"JOIN crm_deal_board b ON b.deal_id = d.id " \
-	"WHERE s.kind = '" kind "' AND d.deleted = 0%s) WHERE 1" lo hi
+	"SELECT d.id, d.owner_id, d.branch_id, d.currency, coalesce(d.amount, 0) AS amount, d.lost_reason, " \
+	"b.entered_at AS at FROM stages s JOIN crm_deal_board b ON b.stage_id = s.id AND b.deleted = 0 " lo hi \
+	" JOIN deals d ON d.id = b.deal_id WHERE s.kind = '" kind "'%s"
 
 static int report_plan(json_t *out, rctx *c)
 {
 	char sql[SQL_MAX], f[256], won[PART_MAX];
 	json_t *users = json_array(), *branches = json_array();
 	filters(f, sizeof(f), c, "d", NULL);
-	snprintf(won, sizeof(won), CLOSED_SQL("won", " AND at >= :m0", " AND at < :m1"), f);
+	snprintf(won, sizeof(won), CLOSED_SQL("won", "AND b.entered_at >= :m0", " AND b.entered_at < :m1"), f);
 	/* Per user: their plans (their branch: the plan's, else the user's) and
 	 * the deals they own that were won in the month. */
 	snprintf(sql, sizeof(sql), "WITH won AS (%s), x AS ("
@@ -502,8 +503,8 @@ static int report_losses(json_t *out, rctx *c)
 	char sql[SQL_MAX], f[256], lost[PART_MAX];
 	json_t *reasons = json_array(), *amounts = json_array();
 	filters(f, sizeof(f), c, "d", NULL);
-	snprintf(lost, sizeof(lost), CLOSED_SQL("lost", "%s", "%s"), f, *c->from ? " AND at >= :from" : "",
-		 *c->to1 ? " AND at < :to1" : "");
+	snprintf(lost, sizeof(lost), CLOSED_SQL("lost", "%s", "%s"), *c->from ? "AND b.entered_at >= :from" : "",
+		 *c->to1 ? " AND b.entered_at < :to1" : "", f);
 	snprintf(sql, sizeof(sql), "WITH x AS (SELECT coalesce(nullif(lost_reason, ''), '(none)') AS reason, currency, amount "
 		 "FROM (%s)) SELECT reason, count(*) AS count FROM x GROUP BY reason ORDER BY count DESC, reason", lost);
 	int err = rows(reasons, c, sql);

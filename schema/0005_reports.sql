@@ -20,7 +20,8 @@ CREATE INDEX tasks_branch_due ON tasks(branch_id, status, due);
 --   reach       the stages the deal ever entered (its stage_history):
 --               bits 0..39 the highest position among open stages, bit 40 a
 --               won stage, bit 41 a lost stage (stages of its pipeline)
---   entered_at  its latest entry into its current stage
+--   entered_at  its latest entry into its current stage (created_at if its
+--               history has none)
 --   touched_at  its latest activity: the latest of its created_at, its live
 --               stage-history entries and its live activities
 -- The triggers below keep it on every write path (local edits and applied
@@ -41,6 +42,8 @@ CREATE TABLE crm_deal_board (
 ) WITHOUT ROWID;
 CREATE INDEX crm_deal_board_column ON crm_deal_board(pipeline_id, stage_id, deleted, touched_at);
 CREATE INDEX crm_deal_board_branch ON crm_deal_board(branch_id, pipeline_id, stage_id, deleted, touched_at);
+-- Deals won or lost in a period (plan, losses): per stage, by entry time.
+CREATE INDEX crm_deal_board_entered ON crm_deal_board(stage_id, deleted, entered_at);
 -- A funnel over a period reads the deals created in it, from the index alone.
 CREATE INDEX crm_deal_board_period ON crm_deal_board(pipeline_id, deleted, created_at, stage_id, reach, currency, amount, branch_id);
 
@@ -97,8 +100,9 @@ CREATE TRIGGER crm_deal_touch_ii INSTEAD OF INSERT ON crm_deal_touch BEGIN
                         + 2199023255552 * coalesce(max(s.kind = 'lost'), 0)
                  FROM stage_history h JOIN stages s ON s.id = h.to_stage_id
                  WHERE h.deal_id = new.deal_id AND h.deleted = 0 AND s.pipeline_id IS crm_deal_board.pipeline_id),
-        entered_at = (SELECT max(at) FROM stage_history
+        entered_at = coalesce((SELECT max(at) FROM stage_history
                       WHERE deal_id = new.deal_id AND to_stage_id = crm_deal_board.stage_id AND deleted = 0),
+                      crm_deal_board.created_at),
         touched_at = max(coalesce(crm_deal_board.created_at, ''),
             coalesce((SELECT max(at) FROM stage_history WHERE deal_id = new.deal_id AND deleted = 0), ''),
             coalesce((SELECT max(at) FROM activities WHERE deal_id = new.deal_id AND deleted = 0), ''))
