@@ -660,7 +660,7 @@ int crm_board(json_t **out, crm_store *st, const char *pipeline, const char *bra
 	/* Cards straight from crm_deal_board's index, newest activity first. */
 	snprintf(sql, sizeof(sql), "SELECT id, title, amount, currency, company_id, company, owner, entered_at, "
 		 "days_in_stage, last_activity, (max_days IS NOT NULL AND days_in_stage > max_days) AS over_max_days, "
-		 "(last_activity = '' OR julianday(:asof) - julianday(last_activity) > :stale) AS stale FROM ("
+		 "(last_activity = '' OR julianday(:asof) - julianday(last_activity) > CAST(:stale AS INTEGER)) AS stale FROM ("
 		 "SELECT d.id, d.title, d.amount, d.currency, " SURVIVOR("d.company_id") " AS company_id, "
 		 "(SELECT name FROM companies WHERE id = " SURVIVOR("d.company_id") ") AS company, "
 		 "(SELECT login FROM users WHERE id = d.owner_id) AS owner, " ENTERED_SQL " AS entered_at, "
