@@ -32,6 +32,7 @@
 #define ID_MAX 64
 #define STALE_DAYS_DEFAULT 14
 #define LIST_MAX 200            /* rows listed by the overdue report, per kind */
+#define BOARD_CARDS_MAX 1000    /* deals per board column */
 
 /* A company id resolved through its duplicate group. */
 #define SURVIVOR(col) "coalesce((SELECT survivor FROM crm_alias WHERE id = " col "), " col ")"
@@ -388,8 +389,6 @@ done:
 	return err;
 }
 
-/* -------------------------------------------------------------- board ---- */
-
 /* The latest entry of deal d into its current stage (b: its crm_deal_board row). */
 #define ENTERED_SQL "b.entered_at"
 
@@ -640,12 +639,16 @@ static int report_forecast(json_t *out, rctx *c)
 	return err;
 }
 
+/* ------------------------------------------------------------- board ---- */
+
 int crm_board(json_t **out, crm_store *st, const char *pipeline, const char *branch, size_t per_column)
 {
 	rctx c;
 	crm_report_opts o = {.pipeline = pipeline, .branch = branch};
 	char sql[SQL_MAX];
 	*out = NULL;
+	if (per_column > BOARD_CARDS_MAX)
+		return CRM_ERR(CRM_EINVAL, "at most %d deals per column, not %zu", BOARD_CARDS_MAX, per_column);
 	int err = setup(&c, st, &o);
 	if (err < 0)
 		return err;

@@ -205,6 +205,8 @@ static void test_bad_names(void **state)
 	assert_non_null(strstr(crm_error_last(), "no pipeline 'Nope'"));
 	assert_int_equal(crm_board(&r, w->st, NULL, "XX", 5), CRM_EINVAL);
 	assert_null(r);
+	assert_int_equal(crm_board(&r, w->st, NULL, NULL, 1001), CRM_EINVAL);
+	assert_non_null(strstr(crm_error_last(), "at most 1000 deals per column"));
 	assert_non_null(strstr(crm_report_names(), "forecast"));
 }
 
