@@ -12,9 +12,10 @@
 #
 # Scratch replicas go to $BENCH_TMPDIR (default build-bench/scratch), so the
 # disk reported is the disk measured.  Raw output stays in build-bench/out/
-# (build-bench/out-quick/ for --quick).  A section another tool keeps in the
-# report (between <!-- bench_sync:begin --> and <!-- bench_sync:end -->,
-# tools/bench/bench_sync.sh) is carried over unchanged.
+# (build-bench/out-quick/ for --quick).  Sections other tools keep in the
+# report (between <!-- NAME:begin --> and <!-- NAME:end -->: bench_sync from
+# tools/bench/bench_sync.sh, bench_report from bench_report --doc) are carried
+# over unchanged.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -731,11 +732,13 @@ $(grep -h -E '^(INFO|RESULT|RATIO|LOAD|PROFILE)' "$raw/write.txt" "$raw"/search_
 DOC
 }
 
-# keep_section FILE: the bench_sync section of an earlier report, if any,
-# carried over verbatim (tools/bench/bench_sync.sh writes it).
+# keep_section FILE: the sections other tools keep in an earlier report,
+# carried over verbatim: every block from <!-- NAME:begin --> to
+# <!-- NAME:end --> (bench_sync: tools/bench/bench_sync.sh; bench_report:
+# tools/bench/bench_report --doc).
 keep_section() {
 	[ -r "$1" ] || return 0
-	awk '/^<!-- bench_sync:begin -->/ { keep = 1; print "" } keep { print } /^<!-- bench_sync:end -->/ { keep = 0 }' "$1"
+	awk '/^<!-- [a-z0-9_]+:begin -->$/ { keep = 1; print "" } keep { print } /^<!-- [a-z0-9_]+:end -->$/ { keep = 0 }' "$1"
 }
 
 mkdir -p "$(dirname "$out")"
