@@ -8,7 +8,7 @@
  *  2. Options become named parameters (:pipeline, :branch, :from, :to1,
  *     :asof, :month, :stale) of SQL built from fixed fragments: a filter that
  *     is not set is left out of the text (not "OR :x IS NULL"), so SQLite can
- *     use the indexes of schema/0005_reports.sql.  No input is pasted into SQL.
+ *     use the indexes of schema/0005_reports.sql and 0006_deal_counts.sql.  No input is pasted into SQL.
  *  3. A period [from, to] is half-open in SQL: col >= from AND col < to + 1 day,
  *     which works for both dates and ISO date-times.  "as of" (overdue, time in
  *     stage of open deals) is the end of `to` if given, else now.
@@ -340,7 +340,7 @@ static int report_funnel(json_t *out, rctx *c)
 {
 	json_t *stages = json_array(), *groups = json_array();
 	/* The reach code of a deal: the stages it ever entered, bits 0..39 the
-	 * highest open position, bit 40 won, bit 41 lost (0005_reports.sql). */
+	 * highest open position, bit 40 won, bit 41 lost (0006_deal_counts.sql). */
 	int err = stages_of(stages, c);
 	if (err == 0)
 		err = deal_groups(groups, c, 1);

@@ -16,7 +16,7 @@
  *     through the write path 1,000,000 deals are ≈ 15 million field changes
  *     with their clocks and pending rows, hours on this machine, and reports
  *     read only the rows.  Every trigger of the schema still fires (FTS5 on
- *     titles, crm_deal_board of 0005_reports.sql), so the replica a report
+ *     titles, the derived tables of 0006_deal_counts.sql), so the replica a report
  *     reads is what the write path would have left, minus clocks.
  *  3. The replica is closed and reopened (cold SQLite cache, warm OS cache).
  *     Each operation then runs --runs times, interleaved: crm_board (first
