@@ -74,5 +74,6 @@ int cmd_merge(cli *c);
 int cmd_import_records(cli *c);   /* crm import FILE (cmd_import.c) */
 int cmd_export_records(cli *c);   /* crm export KIND */
 int cmd_sync(cli *c);
+int cmd_serve(cli *c);      /* crm serve (cmd_serve.c) */
 
 #endif
