@@ -39,7 +39,7 @@ static json_t *column_json(sqlite3_stmt *q, int i)
 	}
 }
 
-static json_t *row_json(sqlite3_stmt *q)
+json_t *crm_query_row_json(sqlite3_stmt *q)
 {
 	json_t *o = json_object();
 	int n = sqlite3_column_count(q);
@@ -60,7 +60,7 @@ int crm_query_rows(json_t *arr, crm_store *st, const char *sql, const char *a1, 
 	if (a2)
 		sqlite3_bind_text(q, 2, a2, -1, SQLITE_TRANSIENT);
 	while ((err = crm_db_step(db, q)) == 1)
-		json_array_append_new(arr, row_json(q));
+		json_array_append_new(arr, crm_query_row_json(q));
 	sqlite3_reset(q);
 	return err;
 }

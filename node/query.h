@@ -27,6 +27,10 @@ int crm_query_search(json_t **out, crm_store *st, const char *q, size_t limit);
  * by column name. */
 int crm_query_rows(json_t *arr, crm_store *st, const char *sql, const char *a1, const char *a2);
 
+/* The current row of q as a new object keyed by column name (integers,
+ * reals, text; NULL as null; blobs as "(binary)"). */
+json_t *crm_query_row_json(sqlite3_stmt *q);
+
 /* Attachments of a record: array of {id, name, size, sha256, created_at}. */
 int crm_query_attachments(json_t **out, crm_store *st, const char *entity, const char *id);
 /* Batches of the change log this replica holds, newest first (at most limit):

@@ -203,7 +203,7 @@ static int write_fields(crm_store *st, const char *table, const char *row_id,
 {
 	const char *cols[MAX_FIELDS];
 	crm_value vals[MAX_FIELDS];
-	uint64_t prevs[MAX_FIELDS], hlc, max_prev = 0;
+	uint64_t prevs[MAX_FIELDS], hlc = 0, max_prev = 0;
 	const char *me = crm_store_node_id(st);
 	int stage = -1;
 	int exists = row_exists(st, table, row_id);

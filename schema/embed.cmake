@@ -1,5 +1,5 @@
 # Writes OUT: a C array of the migrations in INPUTS (see schema.h).
-set(body "/* Generated from schema/*.sql by embed.cmake; do not edit. */\n#include \"schema.h\"\n\n")
+set(body "/* Generated from the .sql files of schema/ by embed.cmake; do not edit. */\n#include \"schema.h\"\n\n")
 set(entries "")
 set(n 0)
 string(REPLACE "," ";" INPUTS "${INPUTS}")

@@ -1,9 +1,11 @@
 /*
  * main.c — the crm-syncd executable: parse, call hub.c / server.c, print.
  */
+#include "cli.h"
 #include "error.h"
 #include "hash.h"
 #include "hub.h"
+#include "report.h"
 #include "server.h"
 
 #include <signal.h>
@@ -29,7 +31,10 @@ static int usage(FILE *to, int code)
 		"  nodes [--json]                             enrolled nodes, last sync, state\n"
 		"  revoke NODE_ID                             refuse a node from its next request on\n"
 		"  allowed-signers                            git allowed-signers lines for every node key\n"
-		"  state-hash                                 digest of the consolidated replica\n");
+		"  state-hash                                 digest of the consolidated replica\n"
+		"  report NAME [--branch CODE] [--from D] [--to D] [--no-by-branch] [--json]\n"
+		"                                             HQ reports over all branches (NAME: %s)\n",
+		crm_report_names());
 	return code;
 }
 
@@ -138,6 +143,11 @@ int main(int argc, char **argv)
 	if (!dir || i >= argc)
 		return usage(stderr, 2);
 	const char *cmd = argv[i++];
+	if (strcmp(cmd, "report") == 0) {
+		cli c = {.data = dir, .argc = argc - i, .argv = argv + i};
+		cli_prog = "crm-syncd";
+		return cli_report(&c, 1);
+	}
 	int json = i < argc && strcmp(argv[argc - 1], "--json") == 0;
 	if (i < argc && strcmp(argv[i], "--help") == 0)
 		return usage(stdout, 0);

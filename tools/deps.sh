@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git sqlite3 jq openssh-client curl
       libsqlite3-dev libssl-dev libgit2-dev libmsgpack-dev libcurl4-openssl-dev
-      libevent-dev libjansson-dev libcmocka-dev zlib1g-dev libcsv-dev)
+      libevent-dev libjansson-dev libcmocka-dev zlib1g-dev libcsv-dev
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

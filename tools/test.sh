@@ -18,7 +18,10 @@ build_and_test() {  # DIR CMAKE_ARGS...
 echo "== build and test (RelWithDebInfo)"
 build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${1:-}" != "--quick" ]; then
-	echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
+	# clang, so that the same build also holds the libFuzzer targets (label
+	# fuzz: each runs for a bounded time from seeds, tests/fuzz/run_fuzz.sh).
+	echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer, with the fuzz targets (clang)"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DCRM_SANITIZE=ON -DCRM_BUILD_BENCH=OFF
+		build_and_test build-clang-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DCRM_SANITIZE=ON -DCRM_BUILD_FUZZERS=ON -DCRM_BUILD_BENCH=OFF
 fi

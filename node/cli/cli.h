@@ -24,6 +24,9 @@ typedef struct cli {
 
 typedef int (*cli_fn)(cli *c);
 
+/* The program name errors are prefixed with ("crm", "crm-syncd"). */
+extern const char *cli_prog;
+
 /* Report a libcrm error on stderr as one line and map it to an exit status. */
 int cli_fail(int err);
 /* Report a usage error ("crm: ...; see 'crm CMD --help'") and return 2. */
@@ -74,6 +77,11 @@ int cmd_merge(cli *c);
 int cmd_import_records(cli *c);   /* crm import FILE (cmd_import.c) */
 int cmd_export_records(cli *c);   /* crm export KIND */
 int cmd_sync(cli *c);
+int cmd_report(cli *c);
+int cmd_board(cli *c);
+/* `PROG report NAME ...` (cmd_report.c), shared with crm-syncd: hub = 1 makes
+ * the per-branch breakdown the default (--no-by-branch turns it off). */
+int cli_report(cli *c, int hub);
 int cmd_serve(cli *c);      /* crm serve (cmd_serve.c) */
 
 #endif

@@ -9,21 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *cli_prog = "crm";
+
 int cli_fail(int err)
 {
 	const char *msg = crm_error_last();
-	fprintf(stderr, "crm: %s\n", *msg ? msg : crm_error_name(err));
+	fprintf(stderr, "%s: %s\n", cli_prog, *msg ? msg : crm_error_name(err));
 	return err == CRM_EUSAGE ? EXIT_USAGE : EXIT_DATA;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "crm: ");
+	fprintf(stderr, "%s: ", cli_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "; see 'crm %s --help'\n", cmd);
+	fprintf(stderr, "; see '%s %s --help'\n", cli_prog, cmd);
 	return EXIT_USAGE;
 }
 
