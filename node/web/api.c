@@ -2,7 +2,8 @@
  * api.c — the JSON API's routes over libcrm (docs/API.md).  Every write goes
  * through the one write path (crm_entity_*, crm_deal_move, merge.h), so the
  * web UI validates exactly like the CLI and a refused request changes
- * nothing.  Reads use query.h and agenda.h.
+ * nothing.  Reads use query.h and agenda.h; kanban and reports are in
+ * api_views.c.
  */
 #include "web_int.h"
 #include "agenda.h"
@@ -20,6 +21,7 @@
 
 #define KV_MAX 48
 
+int web_views(web_req *r, json_t **out);   /* api_views.c: board, reports */
 
 static int is(web_req *r, enum evhttp_cmd_type m, size_t nseg, const char *s0)
 {
@@ -334,5 +336,5 @@ int web_api(web_req *r, json_t **out)
 	if (r->nseg == 1 && strcmp(s0, "sync") == 0)
 		return get ? sync_status(r, out, NULL) : is(r, EVHTTP_REQ_POST, 1, "sync") ? sync_now(r, out)
 							: web_error(out, 405, "use GET or POST /api/sync");
-	return web_error(out, 404, "no such endpoint: /api/%s%s", s0, r->nseg > 1 ? "/..." : "");
+	return web_views(r, out);
 }

@@ -17,6 +17,8 @@ function h(tag, attrs, ...kids) {
 			continue;
 		if (k.startsWith('on'))
 			el.addEventListener(k.slice(2), v);
+		else if (k === 'style')
+			Object.assign(el.style, v);     /* CSSOM: allowed by the page's CSP */
 		else if (k === 'class')
 			el.className = v;
 		else
@@ -86,7 +88,9 @@ function ask(text, placeholder) {
 
 const enc = encodeURIComponent;
 const fullName = (p) => [p.first_name, p.last_name].filter(Boolean).join(' ') || '(no name)';
-const money = (text, cur) => text ? `${text} ${cur || ''}`.trim() : '';
+/* Money as the server formatted it; lists give "1500.50" + currency, reports
+ * give "1500.50 RUB; 10.00 EUR" already. */
+const money = (text, cur) => !text ? '' : (!cur || /[A-Z]{3}$/.test(text)) ? text : `${text} ${cur}`;
 const day = (iso) => iso ? String(iso).replace('T', ' ').replace(/:\d\dZ$/, '').replace(/Z$/, '') : '';
 const link = (entity, id, text) => h('a', {href: `#/${entity}/${id}`}, text || id);
 
@@ -483,7 +487,7 @@ async function viewBoard(q) {
 	const columns = b.columns.map((col) => {
 		const el = h('section', {class: 'column', 'data-stage': col.stage, 'data-kind': col.kind},
 			h('header', {}, h('div', {class: 'cname'}, col.stage, ' ', h('span', {class: 'ccount', title: 'deals in this stage'}, `(${col.count})`)),
-			  h('div', {class: 'ctotal'}, (col.totals || []).map((t) => money(t.amount_text, t.currency)).join('; ') || '—'),
+			  h('div', {class: 'ctotal'}, col.amount_text || '—'),
 			  col.max_days ? h('div', {class: 'ctotal'}, `deadline ${col.max_days} days`) : null),
 			col.deals.map((d) => h('article', {class: `dealcard${d.over_max_days ? ' overdue' : ''}${d.stale ? ' stale' : ''}`,
 				draggable: INFO.read_only ? null : 'true', 'data-deal': d.id,
@@ -553,8 +557,9 @@ async function viewTasks() {
 
 /* ------------------------------------------------------------ dashboard -- */
 
-/* Any report document as tables: arrays of objects become tables (ids
- * hidden, money shown with its *_text), nested arrays nest. */
+/* Any report document as tables: an object's scalars as a list, its arrays
+ * of objects as tables of their scalar columns (ids, clocks and the money
+ * lists that a *_text stands for are left out). */
 function render(v) {
 	if (Array.isArray(v)) {
 		if (!v.length)
@@ -564,22 +569,25 @@ function render(v) {
 		const keys = [];
 		for (const r of v)
 			for (const k of Object.keys(r))
-				if (!keys.includes(k) && shown(k, r))
+				if (!keys.includes(k) && shown(k, r) && (typeof r[k] !== 'object' || r[k] === null))
 					keys.push(k);
-		return table(v, keys.map((k) => ({label: k.replace(/_/g, ' '), num: typeof v[0][k] === 'number',
-			get: (r) => cell(r, k)})));
+		return table(v, keys.map((k) => ({label: k.replace(/_text$/, '').replace(/_/g, ' '),
+			num: v.some((r) => typeof r[k] === 'number') || k.endsWith('_text'), get: (r) => cell(r, k)})));
 	}
 	if (v && typeof v === 'object') {
 		const scal = Object.keys(v).filter((k) => shown(k, v) && (typeof v[k] !== 'object' || v[k] === null));
 		const nest = Object.keys(v).filter((k) => shown(k, v) && v[k] && typeof v[k] === 'object');
-		return h('div', {}, scal.length ? fieldList(scal.map((k) => [k.replace(/_/g, ' '), cell(v, k)])) : null,
+		return h('div', {}, scal.length ? fieldList(scal.map((k) => [k.replace(/_text$/, '').replace(/_/g, ' '), cell(v, k)])) : null,
 			nest.map((k) => h('div', {}, h('h3', {class: 'muted'}, k.replace(/_/g, ' ')), render(v[k]))));
 	}
 	return v === null ? '—' : String(v);
 }
 
+const HEADER_KEYS = ['report', 'from', 'to', 'pipeline', 'as_of'];
 function shown(k, r) {
-	if (k === 'id' || k.endsWith('_id') || k === 'report')
+	if (k === 'id' || k.endsWith('_id') || HEADER_KEYS.includes(k) || k === 'totals' || k.endsWith('_totals'))
+		return false;
+	if (k === 'branch' && r[k] === null)
 		return false;
 	return !(r[k + '_text'] !== undefined && typeof r[k] === 'number');   /* the _text stands for it */
 }
@@ -588,21 +596,29 @@ function cell(r, k) {
 	const v = r[k];
 	if (k.endsWith('_text'))
 		return money(v, r.currency);
-	if (v && typeof v === 'object')
-		return render(v);
-	if (v === null || v === undefined)
+	if (v === null || v === undefined || v === '')
 		return '—';
-	if ((k === 'conversion' || k.endsWith('rate') || k.endsWith('percent')) && typeof v === 'number')
+	if ((k === 'conversion' || k.endsWith('rate') || k === 'percent' || k === 'share') && typeof v === 'number')
 		return `${v}%`;
 	return String(v);
 }
 
-function funnelBars(f) {
+/* The funnel: deals now in each stage, deals that reached it, and the
+ * conversion from the stage before, with a bar of "reached". */
+function funnelView(f) {
 	const max = Math.max(1, ...f.stages.map((s) => s.reached || 0));
-	return h('table', {class: 'bars', 'data-report': 'funnel-bars'}, h('tbody', {}, f.stages.map((s) => h('tr', {'data-stage': s.stage},
-		h('td', {}, s.stage), h('td', {class: 'num'}, String(s.reached)),
-		h('td', {style: 'width:50%'}, h('div', {class: 'bar', style: `width:${(100 * (s.reached || 0) / max).toFixed(1)}%`})),
-		h('td', {class: 'num'}, s.conversion === null || s.conversion === undefined ? '' : `${s.conversion}%`)))));
+	return h('div', {},
+		fieldList([['deals', String(f.deals)], ['won', String(f.won)], ['lost', String(f.lost)],
+			['win rate', f.win_rate === null ? '—' : `${f.win_rate}%`]]),
+		h('table', {class: 'bars', 'data-report': 'funnel-bars'},
+		  h('thead', {}, h('tr', {}, ['stage', 'reached', '', 'conversion', 'now', 'amount now'].map((t, i) =>
+			h('th', {class: i === 1 || i >= 3 ? 'num' : null}, t)))),
+		  h('tbody', {}, f.stages.map((s) => h('tr', {'data-stage': s.stage},
+			h('td', {}, s.stage), h('td', {class: 'num'}, String(s.reached)),
+			h('td', {class: 'barcell'}, h('div', {class: 'bar', style: {width: `${(100 * (s.reached || 0) / max).toFixed(1)}%`}})),
+			h('td', {class: 'num'}, s.conversion === null || s.conversion === undefined ? '' : `${s.conversion}%`),
+			h('td', {class: 'num'}, String(s.count)), h('td', {class: 'num'}, s.amount_text || ''))))),
+		f.branches ? h('div', {}, h('h3', {class: 'muted'}, 'by branch'), render(f.branches)) : null);
 }
 
 function monthBounds() {
@@ -628,7 +644,7 @@ async function viewDashboard(q) {
 		h('div', {class: 'grid2'}, Object.keys(dash).map((name) => h('div', {class: 'panel', 'data-report': name},
 			h('h2', {}, titles[name] || name),
 			dash[name].error ? h('p', {class: 'muted'}, dash[name].error)
-				: [name === 'funnel' && dash[name].stages ? funnelBars(dash[name]) : null, render(dash[name])]))));
+				: name === 'funnel' && dash[name].stages ? funnelView(dash[name]) : render(dash[name])))));
 }
 
 /* ---------------------------------------------------------------- inbox -- */
