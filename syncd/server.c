@@ -285,10 +285,12 @@ static int serve(server *sv, const char *listen)
 		evhttp_set_max_headers_size(http, 16384);
 		evhttp_set_timeout(http, 120);
 		evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-		err = bind_and_record(sv, http, listen);
+		/* The dashboard first: a refused address must not leave a url file
+		 * behind as if the hub were serving. */
+		err = sv->dashboard ? start_dashboard(sv, &web) : 0;
 	}
-	if (err == 0 && sv->dashboard)
-		err = start_dashboard(sv, &web);
+	if (err == 0)
+		err = bind_and_record(sv, http, listen);
 	if (err == 0) {
 		event_add(tick, &tv);
 		event_base_dispatch(sv->base);

@@ -92,6 +92,13 @@ assert_json "$BODY" '[.columns[].count] | add == 2' "the SPB board has SPB's two
 get "dashboard"
 assert_json "$BODY" '.funnel.deals == 6' "the dashboard document carries the funnel"
 
+# ---- the dashboard has no login: a non-loopback address is refused at start
+hub_init hub2
+run "$CRM_SYNCD_BIN" --data "$TEST_DIR/hub2" run --dashboard 0.0.0.0:0
+assert_eq 1 "$RC" "crm-syncd run --dashboard 0.0.0.0:0 exits 1"
+assert_contains "$ERR" "no login" "saying why"
+assert_eq "" "$(cat "$TEST_DIR/hub2/url" 2>/dev/null)" "and the hub did not start"
+
 # ---- a node's own web UI: sync status and the sync button
 use_replica msk
 "$CRM_BIN" --data "$DATA" serve --quiet >"$TEST_DIR/serve.out" 2>"$TEST_DIR/serve.err" &
