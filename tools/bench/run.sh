@@ -12,9 +12,9 @@
 #
 # Scratch replicas go to $BENCH_TMPDIR (default build-bench/scratch), so the
 # disk reported is the disk measured.  Raw output stays in build-bench/out/
-# (build-bench/out-quick/ for --quick).  A section another tool keeps in the
-# report (between <!-- bench_sync:begin --> and <!-- bench_sync:end -->,
-# tools/bench/bench_sync.sh) is carried over unchanged.
+# (build-bench/out-quick/ for --quick).  Sections other tools keep in the
+# report (between <!-- NAME:begin --> and <!-- NAME:end --> for bench_sync
+# and bench_web, tools/bench/bench_*.sh) are carried over unchanged.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -731,11 +731,12 @@ $(grep -h -E '^(INFO|RESULT|RATIO|LOAD|PROFILE)' "$raw/write.txt" "$raw"/search_
 DOC
 }
 
-# keep_section FILE: the bench_sync section of an earlier report, if any,
-# carried over verbatim (tools/bench/bench_sync.sh writes it).
+# keep_section FILE: the sections other tools keep in an earlier report, if
+# any, carried over verbatim: bench_sync (tools/bench/bench_sync.sh) and
+# bench_web (tools/bench/bench_web.sh).
 keep_section() {
 	[ -r "$1" ] || return 0
-	awk '/^<!-- bench_sync:begin -->/ { keep = 1; print "" } keep { print } /^<!-- bench_sync:end -->/ { keep = 0 }' "$1"
+	awk '/^<!-- (bench_sync|bench_web):begin -->/ { keep = 1; print "" } keep { print } /^<!-- (bench_sync|bench_web):end -->/ { keep = 0 }' "$1"
 }
 
 mkdir -p "$(dirname "$out")"
