@@ -153,6 +153,31 @@ assert_json "$OUT" '.stage == "Lost" and .lost_reason == "price"' "lost with its
 http GET "records/contact/$ACME"
 assert_eq 404 "$CODE" "a company id is not a contact"
 
+# ------------------------------------------ duplicates and conflicts ----
+http POST records/contact '{"first": "Dup", "last": "One", "phone": "+7 926 000-00-01"}'
+D1=$(json_get "$BODY" .id)
+http POST records/contact '{"first": "Dup", "last": "Two", "phone": "8 926 000 00 01"}'
+D2=$(json_get "$BODY" .id)
+http GET duplicates
+assert_json "$BODY" "map(select(.entity == \"contact\" and ([.id, .other_id] | sort) == ([\"$D1\", \"$D2\"] | sort))) | length == 1" \
+	"two contacts with one phone are a suggested duplicate"
+http POST duplicates/keep-apart '{"a": "'"$D1"'", "b": "'"$D2"'"}'
+assert_eq 200 "$CODE" "keep apart"
+http GET duplicates
+assert_json "$BODY" "map(select(.id == \"$D1\" or .other_id == \"$D1\")) | length == 0" "kept apart: no longer suggested"
+http POST duplicates/merge '{"a": "'"$D1"'", "b": "'"$D2"'"}'
+assert_eq 200 "$CODE" "merge"
+expect_ok crm contact list --json
+assert_json "$OUT" "map(select(.id == \"$D1\" or .id == \"$D2\")) | length == 1" "merged: one contact is listed"
+http POST duplicates/merge '{"a": "'"$D1"'"}'
+assert_eq 400 "$CODE" "merge needs both ids"
+http GET conflicts
+assert_json "$BODY" 'type == "array"' "the conflicts inbox is a list"
+http POST conflicts/999999/resolve
+assert_eq 404 "$CODE" "resolving an unknown conflict is 404"
+http POST conflicts/abc/resolve
+assert_eq 404 "$CODE" "a conflict id must be a number"
+
 # ------------------------------------- refused writes change nothing ----
 expect_ok crm state-hash
 H0=$OUT
