@@ -32,6 +32,7 @@
 #define ID_MAX 64
 #define STALE_DAYS_DEFAULT 14
 #define LIST_MAX 200            /* rows listed by the overdue report, per kind */
+#define BOARD_CARDS_MAX 1000    /* deals per board column */
 
 /* A company id resolved through its duplicate group. */
 #define SURVIVOR(col) "coalesce((SELECT survivor FROM crm_alias WHERE id = " col "), " col ")"
@@ -190,7 +191,7 @@ static int resolve_id(rctx *c, char *buf, const char *sql, const char *v, const 
 	char *id = NULL;
 	int err = crm_db_get_text(c->db, &id, sql, v);
 	if (err == CRM_ENOTFOUND)
-		return CRM_ERR(CRM_EINVAL, "no %s '%s' on this replica (see 'crm %s list')", what, v, what);
+		return CRM_ERR(CRM_EINVAL, "no %s '%s' on this replica (see 'crm %s list')", what, v ? v : "(default)", what);
 	if (err == 0)
 		snprintf(buf, ID_MAX, "%s", id);
 	free(id);
@@ -261,43 +262,65 @@ static int setup(rctx *c, crm_store *st, const crm_report_opts *o)
 
 /* ------------------------------------------------------------- funnel ---- */
 
-/* Per deal, one code of the stages it ever entered (history and current):
- * bits 0..39 the highest open position, bit 40 won, bit 41 lost. */
-#define REACH_SQL \
-	"(SELECT coalesce(max(CASE WHEN s.kind = 'open' THEN s.position ELSE 0 END), 0) " \
-	"+ 1099511627776 * coalesce(max(s.kind = 'won'), 0) + 2199023255552 * coalesce(max(s.kind = 'lost'), 0) " \
-	"FROM stage_history h JOIN stages s ON s.id = h.to_stage_id " \
-	"WHERE h.deal_id = d.id AND h.deleted = 0 AND s.pipeline_id = :pipeline)"
-
 static int stages_of(json_t *arr, rctx *c)
 {
 	return rows(arr, c, "SELECT id AS stage_id, name AS stage, kind, position, probability, max_days "
 		    "FROM stages WHERE deleted = 0 AND pipeline_id = :pipeline ORDER BY position, id");
 }
 
-/* Current count and totals per stage and currency of the filtered deals. */
-static int stage_totals(json_t *stages, rctx *c, const char *f)
+/* Counts and totals of the stages from rows {cur, currency, n, amount}
+ * (any finer grouping, ordered by currency): per stage "count", "totals"
+ * [{currency, count, amount}] and "amount_text". */
+static void add_totals(json_t *stages, json_t *groups)
 {
-	char sql[SQL_MAX];
-	json_t *tot = json_array();
-	snprintf(sql, sizeof(sql), "SELECT d.stage_id, d.currency, count(*) AS count, coalesce(sum(d.amount), 0) AS amount "
-		 "FROM deals d WHERE d.deleted = 0 AND d.pipeline_id = :pipeline%s GROUP BY d.stage_id, d.currency "
-		 "ORDER BY d.stage_id, d.currency", f);
-	int err = rows(tot, c, sql);
-	if (err == 0) {
-		nest(stages, "stage_id", tot, "totals");
-		size_t i, j;
-		json_t *s, *t;
-		json_array_foreach(stages, i, s) {
-			json_int_t n = 0;
-			json_array_foreach(json_object_get(s, "totals"), j, t)
-				n += iget(t, "count");
-			json_object_set_new(s, "count", json_integer(n));
-			money_text(s, "totals", "amount", "amount_text");
+	size_t i, j, k;
+	json_t *s, *g, *t;
+	json_array_foreach(stages, i, s) {
+		json_t *tot = json_array();
+		json_int_t n = 0;
+		json_array_foreach(groups, j, g) {
+			const char *cur = sget(g, "cur"), *ccy = sget(g, "currency");
+			if (!cur || strcmp(cur, sget(s, "stage_id")) != 0)
+				continue;
+			json_t *hit = NULL;
+			json_array_foreach(tot, k, t)
+				if (json_equal(json_object_get(t, "currency"), json_object_get(g, "currency")))
+					hit = t;
+			if (!hit) {
+				hit = json_pack("{s:o, s:I, s:I}", "currency", ccy ? json_string(ccy) : json_null(), "count",
+						(json_int_t)0, "amount", (json_int_t)0);
+				json_array_append_new(tot, hit);
+			}
+			json_object_set_new(hit, "count", json_integer(iget(hit, "count") + iget(g, "n")));
+			json_object_set_new(hit, "amount", json_integer(iget(hit, "amount") + iget(g, "amount")));
+			n += iget(g, "n");
 		}
+		json_object_set_new(s, "count", json_integer(n));
+		json_object_set_new(s, "totals", tot);
+		money_text(s, "totals", "amount", "amount_text");
 	}
-	json_decref(tot);
-	return err;
+}
+
+/* Live deals of the pipeline per stage, reach code and currency: {cur,
+ * code, currency, n, amount}.  Without a period from the counters of
+ * crm_deal_counts (a few hundred rows), else from the deals created in the
+ * period (an index range of crm_deal_board).  with_reach 0 folds the codes. */
+static int deal_groups(json_t *out, rctx *c, int with_reach)
+{
+	char sql[SQL_MAX], f[256];
+	if (!*c->from && !*c->to1) {
+		snprintf(sql, sizeof(sql), "SELECT nullif(stage_id, '') AS cur, %s AS code, nullif(currency, '') AS currency, "
+			 "sum(n) AS n, sum(amount) AS amount FROM crm_deal_counts WHERE pipeline_id = :pipeline%s "
+			 "GROUP BY stage_id, code, currency ORDER BY stage_id, currency, code", with_reach ? "reach" : "0",
+			 *c->branch ? " AND branch_id = :branch" : "");
+	} else {
+		filters(f, sizeof(f), c, "d", "d.created_at");
+		snprintf(sql, sizeof(sql), "SELECT d.stage_id AS cur, %s AS code, d.currency, count(*) AS n, "
+			 "coalesce(sum(d.amount), 0) AS amount FROM crm_deal_board d WHERE d.pipeline_id = :pipeline "
+			 "AND d.deleted = 0%s GROUP BY d.stage_id, code, d.currency ORDER BY d.stage_id, d.currency, code",
+			 with_reach ? "d.reach" : "0", f);
+	}
+	return rows(out, c, sql);
 }
 
 static json_int_t stage_pos(json_t *stages, const char *id, const char **kind)
@@ -315,18 +338,15 @@ static json_int_t stage_pos(json_t *stages, const char *id, const char **kind)
 
 static int report_funnel(json_t *out, rctx *c)
 {
-	char sql[SQL_MAX], f[512];
 	json_t *stages = json_array(), *groups = json_array();
-	filters(f, sizeof(f), c, "d", "d.created_at");
-	snprintf(sql, sizeof(sql), "SELECT d.stage_id AS cur, " REACH_SQL " AS code, count(*) AS n FROM deals d "
-		 "WHERE d.deleted = 0 AND d.pipeline_id = :pipeline%s GROUP BY cur, code", f);
+	/* The reach code of a deal: the stages it ever entered, bits 0..39 the
+	 * highest open position, bit 40 won, bit 41 lost (0005_reports.sql). */
 	int err = stages_of(stages, c);
 	if (err == 0)
-		err = rows(groups, c, sql);
-	if (err == 0)
-		err = stage_totals(stages, c, f);
+		err = deal_groups(groups, c, 1);
 	if (err < 0)
 		goto done;
+	add_totals(stages, groups);
 	/* reached[open stage] = deals whose highest open stage is at or past it,
 	 * or that were won; reached[won/lost] = deals that ever entered one. */
 	json_int_t total = 0, won = 0, lost = 0;
@@ -369,27 +389,27 @@ done:
 	return err;
 }
 
-/* -------------------------------------------------------------- board ---- */
-
-#define ENTERED_SQL \
-	"(SELECT max(h.at) FROM stage_history h WHERE h.deal_id = d.id AND h.to_stage_id = d.stage_id AND h.deleted = 0)"
+/* The latest entry of deal d into its current stage (b: its crm_deal_board row). */
+#define ENTERED_SQL "b.entered_at"
 
 /* -------------------------------------------------------------- plan ---- */
 
 /* Live deals now in a stage of `kind` whose latest entry into that stage
- * (stage_history; created_at if there is none) falls in [lo, hi): columns
- * id, owner_id, branch_id, currency, amount, lost_reason, at. */
+ * (stage_history; created_at if there is none: crm_deal_board.entered_at)
+ * falls in the range of lo and hi (conditions on b.entered_at), read from
+ * the index crm_deal_board(stage_id, deleted, entered_at): columns id,
+ * owner_id, branch_id, currency, amount, lost_reason, at.  %s: filters on d. */
 #define CLOSED_SQL(kind, lo, hi) \
-	"SELECT * FROM (SELECT d.id, d.owner_id, d.branch_id, d.currency, coalesce(d.amount, 0) AS amount, " \
-	"d.lost_reason, coalesce(" ENTERED_SQL ", d.created_at) AS at FROM deals d JOIN stages s ON s.id = d.stage_id " \
-	"WHERE s.kind = '" kind "' AND d.deleted = 0%s) WHERE 1" lo hi
+	"SELECT d.id, d.owner_id, d.branch_id, d.currency, coalesce(d.amount, 0) AS amount, d.lost_reason, " \
+	"b.entered_at AS at FROM stages s JOIN crm_deal_board b ON b.stage_id = s.id AND b.deleted = 0 " lo hi \
+	" JOIN deals d ON d.id = b.deal_id WHERE s.kind = '" kind "'%s"
 
 static int report_plan(json_t *out, rctx *c)
 {
 	char sql[SQL_MAX], f[256], won[PART_MAX];
 	json_t *users = json_array(), *branches = json_array();
 	filters(f, sizeof(f), c, "d", NULL);
-	snprintf(won, sizeof(won), CLOSED_SQL("won", " AND at >= :m0", " AND at < :m1"), f);
+	snprintf(won, sizeof(won), CLOSED_SQL("won", "AND b.entered_at >= :m0", " AND b.entered_at < :m1"), f);
 	/* Per user: their plans (their branch: the plan's, else the user's) and
 	 * the deals they own that were won in the month. */
 	snprintf(sql, sizeof(sql), "WITH won AS (%s), x AS ("
@@ -482,8 +502,8 @@ static int report_losses(json_t *out, rctx *c)
 	char sql[SQL_MAX], f[256], lost[PART_MAX];
 	json_t *reasons = json_array(), *amounts = json_array();
 	filters(f, sizeof(f), c, "d", NULL);
-	snprintf(lost, sizeof(lost), CLOSED_SQL("lost", "%s", "%s"), f, *c->from ? " AND at >= :from" : "",
-		 *c->to1 ? " AND at < :to1" : "");
+	snprintf(lost, sizeof(lost), CLOSED_SQL("lost", "%s", "%s"), *c->from ? "AND b.entered_at >= :from" : "",
+		 *c->to1 ? " AND b.entered_at < :to1" : "", f);
 	snprintf(sql, sizeof(sql), "WITH x AS (SELECT coalesce(nullif(lost_reason, ''), '(none)') AS reason, currency, amount "
 		 "FROM (%s)) SELECT reason, count(*) AS count FROM x GROUP BY reason ORDER BY count DESC, reason", lost);
 	int err = rows(reasons, c, sql);
@@ -548,7 +568,8 @@ static int report_overdue(json_t *out, rctx *c)
 		 "d.expected_close, s.name AS stage, s.max_days, (SELECT login FROM users WHERE id = d.owner_id) AS owner, "
 		 "(SELECT code FROM branches WHERE id = d.branch_id) AS branch, "
 		 "CAST(julianday(:asof) - julianday(coalesce(" ENTERED_SQL ", d.created_at)) AS INTEGER) AS days_in_stage "
-		 "FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.kind = 'open' AND d.deleted = 0%s) "
+		 "FROM deals d JOIN stages s ON s.id = d.stage_id JOIN crm_deal_board b ON b.deal_id = d.id "
+		 "WHERE s.kind = 'open' AND d.deleted = 0%s) "
 		 "WHERE (max_days IS NOT NULL AND days_in_stage > max_days) OR expected_close < substr(:asof, 1, 10)) ", f);
 	size_t off = strlen(sql);
 	snprintf(sql + off, sizeof(sql) - off, "SELECT id, title, stage, owner, branch, days_in_stage, max_days, "
@@ -618,26 +639,31 @@ static int report_forecast(json_t *out, rctx *c)
 	return err;
 }
 
+/* ------------------------------------------------------------- board ---- */
+
 int crm_board(json_t **out, crm_store *st, const char *pipeline, const char *branch, size_t per_column)
 {
 	rctx c;
 	crm_report_opts o = {.pipeline = pipeline, .branch = branch};
-	char sql[SQL_MAX], f[256];
+	char sql[SQL_MAX];
 	*out = NULL;
+	if (per_column > BOARD_CARDS_MAX)
+		return CRM_ERR(CRM_EINVAL, "at most %d deals per column, not %zu", BOARD_CARDS_MAX, per_column);
 	int err = setup(&c, st, &o);
 	if (err < 0)
 		return err;
-	json_t *doc = json_object(), *cols = json_array();
-	filters(f, sizeof(f), &c, "d", NULL);
+	json_t *doc = json_object(), *cols = json_array(), *groups = json_array();
 	err = stages_of(cols, &c);
 	if (err == 0)
-		err = stage_totals(cols, &c, f);
+		err = deal_groups(groups, &c, 0);
+	add_totals(cols, groups);
+	json_decref(groups);
 	char fb[256];
 	filters(fb, sizeof(fb), &c, "b", NULL);
 	/* Cards straight from crm_deal_board's index, newest activity first. */
 	snprintf(sql, sizeof(sql), "SELECT id, title, amount, currency, company_id, company, owner, entered_at, "
 		 "days_in_stage, last_activity, (max_days IS NOT NULL AND days_in_stage > max_days) AS over_max_days, "
-		 "(last_activity = '' OR julianday(:asof) - julianday(last_activity) > :stale) AS stale FROM ("
+		 "(last_activity = '' OR julianday(:asof) - julianday(last_activity) > CAST(:stale AS INTEGER)) AS stale FROM ("
 		 "SELECT d.id, d.title, d.amount, d.currency, " SURVIVOR("d.company_id") " AS company_id, "
 		 "(SELECT name FROM companies WHERE id = " SURVIVOR("d.company_id") ") AS company, "
 		 "(SELECT login FROM users WHERE id = d.owner_id) AS owner, " ENTERED_SQL " AS entered_at, "

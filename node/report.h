@@ -45,7 +45,7 @@ int crm_report(json_t **out, crm_store *st, const char *name, const crm_report_o
  *                        over_max_days, stale}]}]}
  * Columns in stage order; count and totals are computed in SQL over every
  * live deal of the column; `deals` holds at most per_column of them (0 = no
- * cards), newest activity first.  over_max_days: longer in the stage than its
+ * cards, at most 1000: CRM_EINVAL above), newest activity first.  over_max_days: longer in the stage than its
  * max_days; stale: no activity for the setting "stale_days" (crm_meta,
  * default 14) days.  branch: a branch code, NULL = all.  Caller owns *out. */
 int crm_board(json_t **out, crm_store *st, const char *pipeline, const char *branch, size_t per_column);

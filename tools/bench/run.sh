@@ -13,8 +13,9 @@
 # Scratch replicas go to $BENCH_TMPDIR (default build-bench/scratch), so the
 # disk reported is the disk measured.  Raw output stays in build-bench/out/
 # (build-bench/out-quick/ for --quick).  Sections other tools keep in the
-# report (between <!-- NAME:begin --> and <!-- NAME:end --> for bench_sync
-# and bench_web, tools/bench/bench_*.sh) are carried over unchanged.
+# report (between <!-- NAME:begin --> and <!-- NAME:end -->: bench_sync from
+# tools/bench/bench_sync.sh, bench_report from bench_report --doc, bench_web from
+# tools/bench/bench_web.sh) are carried over unchanged.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -731,12 +732,13 @@ $(grep -h -E '^(INFO|RESULT|RATIO|LOAD|PROFILE)' "$raw/write.txt" "$raw"/search_
 DOC
 }
 
-# keep_section FILE: the sections other tools keep in an earlier report, if
-# any, carried over verbatim: bench_sync (tools/bench/bench_sync.sh) and
-# bench_web (tools/bench/bench_web.sh).
+# keep_section FILE: the sections other tools keep in an earlier report,
+# carried over verbatim: every block from <!-- NAME:begin --> to
+# <!-- NAME:end --> (bench_sync: tools/bench/bench_sync.sh; bench_report:
+# tools/bench/bench_report --doc; bench_web: tools/bench/bench_web.sh).
 keep_section() {
 	[ -r "$1" ] || return 0
-	awk '/^<!-- (bench_sync|bench_web):begin -->/ { keep = 1; print "" } keep { print } /^<!-- (bench_sync|bench_web):end -->/ { keep = 0 }' "$1"
+	awk '/^<!-- [a-z0-9_]+:begin -->$/ { keep = 1; print "" } keep { print } /^<!-- [a-z0-9_]+:end -->$/ { keep = 0 }' "$1"
 }
 
 mkdir -p "$(dirname "$out")"
