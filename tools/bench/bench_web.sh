@@ -96,22 +96,17 @@ $(row search_as_you_type "search-as-you-type \`GET /api/search?q=…\`" 50)
 
 Side by side with plain SQLite: the kanban's column counts and totals as one query
 (\`SELECT stage_id, currency, count(*), sum(amount) FROM deals WHERE deleted = 0 GROUP BY stage_id,
-currency\`) take $(val board plain_sql_p50_ms) ms (p50); the board call takes $(val board direct_over_plain)× that. Below 1, the board's
-per-stage queries gain from the deals (pipeline_id, stage_id) index that the single GROUP BY cannot use;
-above 1, the cards (stage entry time, last activity, overdue and stale flags of 50 deals per column) and
-the JSON cost more than the counting. "HTTP / direct" is what the server adds — parsing, routing, money
-strings, the socket, and on a loaded machine the switch between client and server processes.
+currency\`) take $(val board plain_sql_p50_ms) ms (p50); the board call takes $(val board direct_over_plain)× that. Below 1, the board reads the
+per-stage counts the replica keeps up to date (\`crm_deal_counts\`, docs/ARCHITECTURE.md "Reports") instead
+of scanning the deals; above 1, the cards and the JSON cost more than the counting. "HTTP / direct" is
+what the server adds — parsing, routing, money strings, the socket, and on a loaded machine the switch
+between client and server processes.
 The targets of issue 6 are for 1,000,000 deals$([ "$quick" = 1 ] && echo "; this quick run has $deals, so its verdicts are only indicative").
 $(missed=$(awk -v b="$(val board http_p95_ms)" -v f="$(val funnel http_p95_ms)" 'BEGIN { print (b > 200 || f > 1000) ? 1 : 0 }')
 [ "$missed" = 1 ] && cat <<'READ'
 
 Reading: where HTTP / direct is about 1, the web layer costs nothing measurable and a missed target is in
-the report function the API calls (node/report.c). As of this run the funnel's `reached` figure runs a
-correlated subquery over `stage_history` for every deal, and the board computes each deal's stage entry
-time and last activity for every deal of a column before keeping 50. Ways to meet the targets, for the
-reports code: one grouped pass over `stage_history` (or a per-deal "highest stage reached" kept up to
-date on apply) for the funnel, and cards chosen by an indexed column before their flags are computed for
-the board.
+the report function the API calls (node/report.c; its own benchmark is the bench_report section).
 READ
 )
 <!-- bench_web:end -->
