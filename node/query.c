@@ -202,13 +202,19 @@ static int related(json_t *o, const char *key, crm_store *st, const char *sql, c
 	return err;
 }
 
-#define TIMELINE_SQL(col)                                                                          \
+/* One timeline: activities, tasks, notes, and the stage changes of the
+ * deals linked through `dcol` (kind "stage", title "Deal: From → To"). */
+#define TIMELINE_SQL(col, dcol)                                                                    \
 	"SELECT * FROM (SELECT id, kind, subject AS title, at, done, result FROM activities "          \
 	"WHERE " col " IN " GROUP_OF_1 " AND deleted = 0 "                                             \
 	"UNION ALL SELECT id, 'task', title, due, status = 'done', status FROM tasks WHERE " col      \
 	" IN " GROUP_OF_1 " AND deleted = 0 "                                                          \
 	"UNION ALL SELECT id, 'note', substr(body, 1, 200), created_at, 1, NULL FROM notes WHERE " col \
-	" IN " GROUP_OF_1 " AND deleted = 0) ORDER BY at DESC, id DESC"
+	" IN " GROUP_OF_1 " AND deleted = 0 "                                                          \
+	"UNION ALL SELECT h.id, 'stage', d.title || ': ' || coalesce(f.name || ' \u2192 ', '') || "    \
+	"coalesce(t.name, '?'), h.at, 1, NULL FROM stage_history h JOIN deals d ON d.id = h.deal_id "  \
+	"LEFT JOIN stages f ON f.id = h.from_stage_id LEFT JOIN stages t ON t.id = h.to_stage_id "     \
+	"WHERE " dcol " IN " GROUP_OF_1 " AND d.deleted = 0) ORDER BY at DESC, id DESC"
 
 static int show_related(json_t *o, crm_store *st, const char *entity, const char *id)
 {
@@ -230,15 +236,16 @@ static int show_related(json_t *o, crm_store *st, const char *entity, const char
 				      "WHERE company_id IN " GROUP_OF_1 " AND deleted = 0" NOT_MERGED("contacts")
 				      " ORDER BY last_name, first_name, id", id);
 		if (err == 0)
-			err = related(o, "timeline", st, strcmp(col, "company_id") == 0 ? TIMELINE_SQL("company_id")
-										: TIMELINE_SQL("contact_id"), id);
+			err = related(o, "timeline", st, strcmp(col, "company_id") == 0
+							 ? TIMELINE_SQL("company_id", "d.company_id")
+							 : TIMELINE_SQL("contact_id", "d.contact_id"), id);
 	} else if (strcmp(entity, "deal") == 0) {
 		err = related(o, "stage_history", st, "SELECT h.id, f.name AS from_stage, t.name AS to_stage, h.at, "
 			      "u.login AS user FROM stage_history h LEFT JOIN stages f ON f.id = h.from_stage_id "
 			      "LEFT JOIN stages t ON t.id = h.to_stage_id LEFT JOIN users u ON u.id = h.user_id "
 			      "WHERE h.deal_id = ?1 ORDER BY h.at, h.id", id);
 		if (err == 0)
-			err = related(o, "timeline", st, TIMELINE_SQL("deal_id"), id);
+			err = related(o, "timeline", st, TIMELINE_SQL("deal_id", "d.id"), id);
 	} else if (strcmp(entity, "task") == 0) {
 		err = related(o, "status_history", st, "SELECT id, status, at FROM task_history "
 			      "WHERE task_id = ?1 ORDER BY at, id", id);

@@ -26,7 +26,8 @@ static int usage(FILE *to, int code)
 {
 	fprintf(to, "usage: crm-syncd --data DIR COMMAND\n"
 		"  init [--listen HOST:PORT]                  create the hub replica, keys, TLS certificate\n"
-		"  run                                        serve until SIGTERM; logs to stderr\n"
+		"  run [--dashboard 127.0.0.1:PORT]           serve until SIGTERM; logs to stderr; --dashboard\n"
+		"                                             also serves the read-only HQ web UI there\n"
 		"  token --branch CODE [--role laptop|branch|hq] [--name NAME]   print a join token\n"
 		"  nodes [--json]                             enrolled nodes, last sync, state\n"
 		"  revoke NODE_ID                             refuse a node from its next request on\n"
@@ -53,14 +54,14 @@ static int with_store(const char *dir, crm_store **st)
 	return err < 0 ? fail(err) : 0;
 }
 
-static int cmd_run(const char *dir)
+static int cmd_run(const char *dir, const char *dashboard)
 {
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	int err = crm_server_run(dir, &stop_flag);
+	int err = crm_server_run(dir, dashboard, &stop_flag);
 	return err < 0 ? fail(err) : 0;
 }
 
@@ -156,7 +157,7 @@ int main(int argc, char **argv)
 		return err < 0 ? fail(err) : 0;
 	}
 	if (strcmp(cmd, "run") == 0)
-		return cmd_run(dir);
+		return cmd_run(dir, opt(argc, argv, i, "--dashboard"));
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(dir, argc - i, argv + i);
 	if (strcmp(cmd, "revoke") == 0 && i < argc)

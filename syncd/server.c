@@ -19,6 +19,7 @@
 #include "cert.h"
 #include "error.h"
 #include "hub.h"
+#include "web.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
@@ -35,20 +36,27 @@
 
 typedef struct server {
 	const char *dir;
+	const char *dashboard;      /* HOST:PORT of the read-only HQ dashboard, or NULL */
 	crm_store *st;
 	SSL_CTX *ssl;
 	struct event_base *base;
 	volatile sig_atomic_t *stop;
 } server;
 
+/* The current UTC time for a log line ("2026-11-23T16:05:00Z"). */
+static void log_stamp(char ts[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static void log_line(const char *node, const char *method, const char *uri, int status, size_t in, size_t out,
 		     const char *detail)
 {
 	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_stamp(ts);
 	fprintf(stderr, "%s crm-syncd: %s %s node=%s status=%d in=%zu out=%zu%s%s\n", ts, method, uri,
 		node && *node ? node : "-", status, in, out, detail ? " " : "", detail ? detail : "");
 }
@@ -237,8 +245,35 @@ static int bind_and_record(server *sv, struct evhttp *http, const char *listen)
 	return err;
 }
 
+static void log_web(void *ctx, const char *line)
+{
+	(void)ctx;
+	char ts[32];
+	log_stamp(ts);
+	fprintf(stderr, "%s crm-syncd: dashboard %s\n", ts, line);
+}
+
+/* The HQ dashboard: node/web/ read-only on this loop and replica. */
+static int start_dashboard(server *sv, crm_web **web)
+{
+	char path[4096];
+	crm_web_opts o = {.listen = sv->dashboard, .read_only = 1, .hub = 1, .log = log_web};
+	int err = crm_web_start(web, sv->base, sv->st, &o);
+	if (err < 0)
+		return err;
+	snprintf(path, sizeof(path), "%s/dashboard-url", sv->dir);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%s\n", crm_web_url(*web));
+		fclose(f);
+	}
+	fprintf(stderr, "crm-syncd: HQ dashboard (read-only) on %s\n", crm_web_url(*web));
+	return 0;
+}
+
 static int serve(server *sv, const char *listen)
 {
+	crm_web *web = NULL;
 	struct evhttp *http = evhttp_new(sv->base);
 	struct timeval tv = {0, 100000};
 	struct event *tick = event_new(sv->base, -1, EV_PERSIST, on_tick, sv);
@@ -250,12 +285,17 @@ static int serve(server *sv, const char *listen)
 		evhttp_set_max_headers_size(http, 16384);
 		evhttp_set_timeout(http, 120);
 		evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-		err = bind_and_record(sv, http, listen);
+		/* The dashboard first: a refused address must not leave a url file
+		 * behind as if the hub were serving. */
+		err = sv->dashboard ? start_dashboard(sv, &web) : 0;
 	}
+	if (err == 0)
+		err = bind_and_record(sv, http, listen);
 	if (err == 0) {
 		event_add(tick, &tv);
 		event_base_dispatch(sv->base);
 	}
+	crm_web_free(web);
 	if (tick)
 		event_free(tick);
 	if (http)
@@ -263,9 +303,9 @@ static int serve(server *sv, const char *listen)
 	return err;
 }
 
-int crm_server_run(const char *dir, volatile sig_atomic_t *stop)
+int crm_server_run(const char *dir, const char *dashboard, volatile sig_atomic_t *stop)
 {
-	server sv = {.dir = dir, .stop = stop};
+	server sv = {.dir = dir, .dashboard = dashboard, .stop = stop};
 	char *listen = NULL, pem[4096];
 	snprintf(pem, sizeof(pem), "%s/hub.pem", dir);
 	int err = crm_store_open(&sv.st, dir);

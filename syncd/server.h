@@ -9,7 +9,10 @@
 
 /* Serve the hub in `dir` until *stop becomes non-zero.  Logs one line per
  * event to stderr.  If the configured listen port is 0, the chosen port is
- * recorded in the replica (meta "url") and written to dir/url. */
-int crm_server_run(const char *dir, volatile sig_atomic_t *stop);
+ * recorded in the replica (meta "url") and written to dir/url.
+ * dashboard: NULL, or "HOST:PORT" where the same event loop also serves the
+ * web UI read-only from the consolidated replica (the HQ dashboard, node/web/),
+ * its address written to dir/dashboard-url. */
+int crm_server_run(const char *dir, const char *dashboard, volatile sig_atomic_t *stop);
 
 #endif

@@ -18,7 +18,7 @@ say() { printf '\n== %s\n' "$*"; }
 
 say "hub: $demo/hub"
 "$syncd" --data "$demo/hub" init --listen 127.0.0.1:0
-nohup "$syncd" --data "$demo/hub" run </dev/null >"$demo/hub.log" 2>&1 &
+nohup "$syncd" --data "$demo/hub" run --dashboard 127.0.0.1:0 </dev/null >"$demo/hub.log" 2>&1 &
 hub_pid=$!
 for _ in $(seq 1 100); do [ -s "$demo/hub/url" ] && break; sleep 0.1; done
 [ -s "$demo/hub/url" ] || { echo "demo: the hub did not start; see $demo/hub.log" >&2; exit 1; }
@@ -60,12 +60,21 @@ m deal list
 echo
 m search "921 000 1122"
 
+say "the web UI of the msk office (and the hub's read-only HQ dashboard)"
+# web_ui: `crm serve` for branch msk in the background; prints its address.
+nohup "$crm" --data "$demo/msk" serve --listen 127.0.0.1:0 </dev/null >"$demo/web.url" 2>"$demo/web.log" &
+web_pid=$!
+for _ in $(seq 1 100); do [ -s "$demo/web.url" ] && [ -s "$demo/hub/dashboard-url" ] && break; sleep 0.1; done
+echo "msk web UI:       $(head -n 1 "$demo/web.url") (pid $web_pid; log $demo/web.log)"
+echo "HQ dashboard:     $(head -n 1 "$demo/hub/dashboard-url" 2>/dev/null) (read-only, served by the hub)"
+
 cat <<EOT
 
-The demo hub keeps running (pid $hub_pid). Try, for example:
+The demo hub and the msk web UI keep running. Open the addresses above in a
+browser (press / to search), or try, for example:
   $crm --data $demo/spb deal list
   $crm --data $demo/msk search petrov
+  $crm --data $demo/msk report funnel
   $syncd --data $demo/hub nodes
-Stop the hub with: kill $hub_pid
-(The web UI is not built yet; every screen's data is available from the CLI with --json.)
+Stop them with: kill $web_pid $hub_pid
 EOT

@@ -82,5 +82,6 @@ int cmd_board(cli *c);
 /* `PROG report NAME ...` (cmd_report.c), shared with crm-syncd: hub = 1 makes
  * the per-branch breakdown the default (--no-by-branch turns it off). */
 int cli_report(cli *c, int hub);
+int cmd_serve(cli *c);      /* crm serve (cmd_serve.c) */
 
 #endif

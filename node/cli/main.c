@@ -33,6 +33,7 @@ static void usage(FILE *to)
 		"  attach ENTITY ID FILE | attachments ENTITY ID | attachment get HASH\n"
 		"  report funnel|plan|sources|losses|stages|overdue|forecast [--branch CODE] [--json]\n"
 		"  board [--pipeline NAME] [--branch CODE] [--limit N]   the kanban board\n"
+		"  serve [--listen 127.0.0.1:PORT]      web UI and JSON API (prints its address)\n"
 		"DIR: --data, else $CRM_DATA, else $XDG_DATA_HOME/branchline or ~/.local/share/branchline.\n"
 		"Every command takes --help.\n", crm_entity_names());
 }
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
 		{"attachments", cmd_attachments}, {"attachment", cmd_attachment},
 		{"sync", cmd_sync}, {"conflicts", cmd_conflicts}, {"duplicates", cmd_duplicates}, {"merge", cmd_merge},
 		{"import", cmd_import_records}, {"export", cmd_export_records},
-		{"report", cmd_report}, {"board", cmd_board},
+		{"report", cmd_report}, {"board", cmd_board}, {"serve", cmd_serve},
 	};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(cmd, cmds[k].name) == 0)

@@ -99,19 +99,20 @@ hub_init()
 	fi
 }
 
-# hub_start NAME — init the hub $TEST_DIR/NAME if new, run it on 127.0.0.1:0
-# (stderr to $TEST_DIR/NAME.log) and wait up to 10 s for it to listen.  Makes it
-# the current hub: HUB_DIR, HUB_URL, HUB_PORT, HUB_PID.  Returns 1 (and records
-# a failure) if it does not come up.
+# hub_start NAME [RUN OPTIONS...] — init the hub $TEST_DIR/NAME if new, run it
+# on 127.0.0.1:0 (stderr to $TEST_DIR/NAME.log) and wait up to 10 s for it to
+# listen.  Makes it the current hub: HUB_DIR, HUB_URL, HUB_PORT, HUB_PID.
+# Returns 1 (and records a failure) if it does not come up.
 hub_start()
 {
 	local name=$1
+	shift
 	HUB_DIR="$TEST_DIR/$name"
 	if [ ! -d "$HUB_DIR" ]; then
 		hub_init "$name" || return 1
 	fi
 	rm -f "$HUB_DIR/url"
-	"$CRM_SYNCD_BIN" --data "$HUB_DIR" run </dev/null >/dev/null 2>>"$TEST_DIR/$name.log" &
+	"$CRM_SYNCD_BIN" --data "$HUB_DIR" run "$@" </dev/null >/dev/null 2>>"$TEST_DIR/$name.log" &
 	HUB_PID=$!
 	_HUB_PIDS+=("$HUB_PID")
 	_HUB_LOGS+=("$TEST_DIR/$name.log")

@@ -567,19 +567,9 @@ EOF
 
 section >"$S/section.md"
 cat "$S/section.md"
-mkdir -p "$(dirname "$out")"
 # Replace our section (or append it), leaving everything else in the file alone.
-if [ -f "$out" ]; then
-	awk '/^<!-- bench_sync:begin -->$/ { skip = 1 } !skip { print } /^<!-- bench_sync:end -->$/ { skip = 0 }' "$out" \
-		>"$out.bench_sync.tmp"
-	# one blank line between the rest and our section
-	sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$out.bench_sync.tmp"
-	[ -s "$out.bench_sync.tmp" ] && echo >>"$out.bench_sync.tmp"
-else
-	: >"$out.bench_sync.tmp"
-fi
-cat "$S/section.md" >>"$out.bench_sync.tmp"
-mv "$out.bench_sync.tmp" "$out"
+. "$root/tools/bench/lib_section.sh"
+replace_section bench_sync "$out" "$S/section.md"
 log "wrote the bench_sync section of $out"
 if [ -s "$S/load.err" ]; then
 	log "errors of the hub load runs:"

@@ -14,8 +14,8 @@
 # disk reported is the disk measured.  Raw output stays in build-bench/out/
 # (build-bench/out-quick/ for --quick).  Sections other tools keep in the
 # report (between <!-- NAME:begin --> and <!-- NAME:end -->: bench_sync from
-# tools/bench/bench_sync.sh, bench_report from bench_report --doc) are carried
-# over unchanged.
+# tools/bench/bench_sync.sh, bench_report from bench_report --doc, bench_web from
+# tools/bench/bench_web.sh) are carried over unchanged.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -735,7 +735,7 @@ DOC
 # keep_section FILE: the sections other tools keep in an earlier report,
 # carried over verbatim: every block from <!-- NAME:begin --> to
 # <!-- NAME:end --> (bench_sync: tools/bench/bench_sync.sh; bench_report:
-# tools/bench/bench_report --doc).
+# tools/bench/bench_report --doc; bench_web: tools/bench/bench_web.sh).
 keep_section() {
 	[ -r "$1" ] || return 0
 	awk '/^<!-- [a-z0-9_]+:begin -->$/ { keep = 1; print "" } keep { print } /^<!-- [a-z0-9_]+:end -->$/ { keep = 0 }' "$1"
