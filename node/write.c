@@ -89,29 +89,6 @@ static int upsert_row(crm_store *st, const char *table, const char *row_id,
 	return crm_db_step_done(crm_store_db(st), q);
 }
 
-/* Read the stored clock of a field (and the prev clock of its write);
- * *found = 0 if never written. */
-static int clock_get(crm_store *st, const char *row_id, const char *col, crm_stamp *out,
-		     uint64_t *prev, int *found)
-{
-	sqlite3_stmt *q;
-	int err = crm_db_prepare(crm_store_db(st), &q,
-				 "SELECT hlc, node, prev FROM crm_clock WHERE row_id = ?1 AND col = ?2");
-	if (err < 0)
-		return err;
-	sqlite3_bind_text(q, 1, row_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, col, -1, SQLITE_STATIC);
-	err = crm_db_step(crm_store_db(st), q);
-	*found = err == 1;
-	if (err == 1) {
-		out->hlc = (uint64_t)sqlite3_column_int64(q, 0);
-		snprintf(out->node, sizeof(out->node), "%s", (const char *)sqlite3_column_text(q, 1));
-		*prev = (uint64_t)sqlite3_column_int64(q, 2);
-	}
-	sqlite3_reset(q);
-	return err < 0 ? err : 0;
-}
-
 static int clock_set(crm_store *st, const char *row_id, const char *col, uint64_t hlc,
 		     const char *node, uint64_t prev)
 {
@@ -147,17 +124,22 @@ static int check_fields(crm_store *st, const char *table, const crm_field *f, si
 	return 0;
 }
 
-/* 1 if the row exists (a new row has no field clocks to read). */
-static int row_exists(crm_store *st, const char *table, const char *row_id)
+/* prevs[i] = the stored clock of field i (0 if never written): one read of
+ * all the row's clocks, not one per field (a new row has none). */
+static int read_prevs(crm_store *st, const char *row_id, const crm_field *f, size_t count, uint64_t *prevs)
 {
-	char sql[128];
 	sqlite3_stmt *q;
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE id = ?1", table);
-	int err = crm_db_prepare(crm_store_db(st), &q, sql);
+	memset(prevs, 0, count * sizeof(*prevs));
+	int err = crm_db_prepare(crm_store_db(st), &q, "SELECT col, hlc FROM crm_clock WHERE row_id = ?1");
 	if (err < 0)
 		return err;
 	sqlite3_bind_text(q, 1, row_id, -1, SQLITE_STATIC);
-	err = crm_db_step(crm_store_db(st), q);
+	while ((err = crm_db_step(crm_store_db(st), q)) == 1) {
+		const char *col = (const char *)sqlite3_column_text(q, 0);
+		for (size_t i = 0; i < count; i++)
+			if (strcmp(f[i].col, col) == 0)
+				prevs[i] = (uint64_t)sqlite3_column_int64(q, 1);
+	}
 	sqlite3_reset(q);
 	return err;
 }
@@ -207,15 +189,8 @@ static int write_fields(crm_store *st, const char *table, const char *row_id,
 	uint64_t prevs[MAX_FIELDS], hlc, max_prev = 0;
 	const char *me = crm_store_node_id(st);
 	int stage = -1;
-	int exists = row_exists(st, table, row_id);
-	int err = exists < 0 ? exists : 0;
+	int err = read_prevs(st, row_id, f, count, prevs);
 	for (size_t i = 0; err == 0 && i < count; i++) {
-		crm_stamp cur;
-		uint64_t cur_prev;
-		int found = 0;
-		if (exists)
-			err = clock_get(st, row_id, f[i].col, &cur, &cur_prev, &found);
-		prevs[i] = found ? cur.hlc : 0;
 		max_prev = prevs[i] > max_prev ? prevs[i] : max_prev;
 		cols[i] = f[i].col;
 		vals[i] = f[i].v;
