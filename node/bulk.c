@@ -42,6 +42,19 @@ struct crm_bulk {
 	char *sql[NT][3];   /* the original triggers */
 };
 
+int crm_bulk_indexed(const char *table, const char *col)
+{
+	size_t n = strlen(col);
+	for (size_t i = 0; i < NT; i++) {
+		if (strcmp(indexed[i].table, table) != 0)
+			continue;
+		for (const char *c = indexed[i].cols; (c = strstr(c, col)) != NULL; c += n)
+			if ((c == indexed[i].cols || c[-1] == ' ') && (c[n] == ',' || c[n] == '\0'))
+				return 1;
+	}
+	return 0;
+}
+
 void crm_bulk_free(crm_bulk *b)
 {
 	if (!b)

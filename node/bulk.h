@@ -26,4 +26,7 @@ int crm_bulk_begin(crm_store *st, crm_bulk **out);
 int crm_bulk_end(crm_store *st, crm_bulk *b);
 void crm_bulk_free(crm_bulk *b);
 
+/* 1 if table.col is full-text indexed (writing it re-indexes the row). */
+int crm_bulk_indexed(const char *table, const char *col);
+
 #endif

@@ -17,6 +17,7 @@
  *     per (table, column set) by db.c.
  */
 #include "write.h"
+#include "bulk.h"
 #include "conflict.h"
 #include "error.h"
 #include "merge.h"
@@ -275,6 +276,7 @@ typedef struct row_run {
 	const crm_table *t;
 	const char *row_id;
 	int loaded;             /* clocks of the row read */
+	int has_clocks;         /* the row has clocks, so it exists */
 	int deleted_clock;      /* the row has a 'deleted' clock */
 	run_clock *clk;         /* per catalog column of t */
 	/* Winners not yet written: the change by column index (NULL if none),
@@ -321,11 +323,12 @@ static int run_load(crm_store *st, row_run *r)
 	if (err < 0)
 		return err;
 	memset(r->clk, 0, r->t->col_count * sizeof(*r->clk));
-	r->deleted_clock = 0;
+	r->deleted_clock = r->has_clocks = 0;
 	sqlite3_bind_text(q, 1, r->row_id, -1, SQLITE_STATIC);
 	while ((err = crm_db_step(crm_store_db(st), q)) == 1) {
 		const char *col = (const char *)sqlite3_column_text(q, 0);
 		const crm_column *c = crm_table_column(r->t, col);
+		r->has_clocks = 1;
 		if (strcmp(col, "deleted") == 0)
 			r->deleted_clock = 1;
 		if (!c)
@@ -375,8 +378,49 @@ static int cmp_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Write what the run holds: the clocks, then the row (columns in catalog
- * order, so one statement serves every run with the same column set). */
+/* The winners of an existing row: one UPDATE whose shape depends only on
+ * which full-text-indexed columns won (so their trigger fires exactly as for
+ * a per-column write, and a table has few shapes); every other column is
+ * "c = iif(?won, ?value, c)".  *done = 0 if the row is not there. */
+static int update_row(crm_store *st, const row_run *r, int *done)
+{
+	const crm_table *t = r->t;
+	char sql[SQL_MAX];
+	sqlite3_stmt *q;
+	size_t off = (size_t)snprintf(sql, sizeof(sql), "UPDATE \"%s\" SET ", t->name);
+	for (size_t k = 0, n = 0; k < t->col_count && off < sizeof(sql); k++) {
+		const char *c = t->cols[k].name;
+		if (!crm_bulk_indexed(t->name, c))
+			off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s\"%s\" = iif(?%zu, ?%zu, \"%s\")",
+						n++ ? ", " : "", c, 2 + 2 * k, 3 + 2 * k, c);
+		else if (r->val[k])
+			off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s\"%s\" = ?%zu", n++ ? ", " : "", c,
+						3 + 2 * k);
+	}
+	if (off < sizeof(sql))
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, " WHERE id = ?1");
+	if (off >= sizeof(sql))
+		return CRM_ERR(CRM_ELIMIT, "too many columns in %s", t->name);
+	int err = crm_db_prepare(crm_store_db(st), &q, sql);
+	if (err < 0)
+		return err;
+	sqlite3_bind_text(q, 1, r->row_id, -1, SQLITE_STATIC);
+	for (size_t k = 0; k < t->col_count; k++) {
+		int indexed = crm_bulk_indexed(t->name, t->cols[k].name);
+		if (!indexed)
+			sqlite3_bind_int(q, (int)(2 + 2 * k), r->val[k] != NULL);
+		if (r->val[k])
+			crm_bind_value(q, (int)(3 + 2 * k), &r->val[k]->v);
+	}
+	err = crm_db_step_done(crm_store_db(st), q);
+	*done = err == 0 && sqlite3_changes(crm_db_handle(crm_store_db(st))) > 0;
+	return err;
+}
+
+/* Write what the run holds: the clocks, then the row.  A row with clocks
+ * exists: update_row.  Otherwise (new, or a genesis row) an upsert of the
+ * winning columns in catalog order, so one statement serves every run with
+ * the same column set — a new row's set is mostly the whole row. */
 static int run_flush(crm_store *st, row_run *r)
 {
 	const char *cols[MAX_FIELDS];
@@ -384,8 +428,10 @@ static int run_flush(crm_store *st, row_run *r)
 	if (r->npend == 0)
 		return 0;
 	qsort(r->pend, r->npend, sizeof(*r->pend), cmp_size);
-	int err = flush_clocks(st, r);
-	for (size_t done = 0; err == 0 && done < r->npend; done += MAX_FIELDS) {
+	int err = flush_clocks(st, r), updated = 0;
+	if (err == 0 && r->has_clocks)
+		err = update_row(st, r, &updated);
+	for (size_t done = 0; err == 0 && !updated && done < r->npend; done += MAX_FIELDS) {
 		size_t n = r->npend - done < MAX_FIELDS ? r->npend - done : MAX_FIELDS;
 		for (size_t i = 0; i < n; i++) {
 			cols[i] = r->t->cols[r->pend[done + i]].name;
