@@ -399,7 +399,7 @@ static double cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void run_crm(const options *o, const char *dir, const char *csv, result *res, size_t round)
+static void run_crm(const options *o, const char *pass, const char *dir, const char *csv, result *res, size_t round)
 {
 	crm_store *st;
 	json_t *rep = NULL;
@@ -420,12 +420,12 @@ static void run_crm(const options *o, const char *dir, const char *csv, result *
 		size_t count;
 		const bench_prof_stmt *e = bench_prof_sorted(pr, &count);
 		for (size_t i = 0; i < count && i < 15; i++) {
-			printf("PROFSTMT bench=import us_per_row=%.2f calls_per_row=%.2f nested=%d sql=",
+			printf("PROFSTMT bench=import pass=%s us_per_row=%.2f calls_per_row=%.2f nested=%d sql=", pass,
 			       (double)e[i].ns / 1e3 / (double)o->n, (double)e[i].calls / (double)o->n, e[i].nested);
 			bench_print_sql(stdout, e[i].sql);
 			printf("\n");
 		}
-		printf("PROFILE bench=import us_per_row=%.2f in_sql_us_per_row=%.2f\n", res->secs[round] * 1e6 / (double)o->n,
+		printf("PROFILE bench=import pass=%s us_per_row=%.2f in_sql_us_per_row=%.2f\n", pass, res->secs[round] * 1e6 / (double)o->n,
 		       (double)bench_prof_top_ns(pr) / 1e3 / (double)o->n);
 		bench_prof_free(pr);
 	}
@@ -492,7 +492,7 @@ static void run_pass(const options *o, const char *pass, const char *csv)
 			else
 				fresh_dir(dir, sizeof(dir));
 			if (crm)
-				run_crm(o, dir, csv, &cr, round);
+				run_crm(o, pass, dir, csv, &cr, round);
 			else
 				run_plain(o, dir, &pr, round);
 			bench_rmtree(dir);

@@ -14,7 +14,9 @@
 # disk reported is the disk measured.  Raw output stays in build-bench/out/
 # (build-bench/out-quick/ for --quick).  A section another tool keeps in the
 # report (between <!-- bench_sync:begin --> and <!-- bench_sync:end -->,
-# tools/bench/bench_sync.sh) is carried over unchanged.
+# tools/bench/bench_sync.sh, and between <!-- bench_import:begin --> and
+# <!-- bench_import:end -->, tools/bench/bench_import.sh) is carried over
+# unchanged.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1 ;;
 	--out) [ $# -ge 2 ] || die "--out needs a file"; out="$2"; shift ;;
 	--report-only) report_only=1 ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (try --help)" ;;
 	esac
 	shift
@@ -56,33 +58,8 @@ batch=10000
 write_load_limit_s=240   # load 1M through crm_write only if it takes at most this
 
 # ------------------------------------------------------------- helpers ------
-# get FILE KEY WORD...: the value of KEY= on the first line holding every WORD.
-get() {
-	local file=$1 key=$2
-	shift 2
-	awk -v key="$key" -v words="$*" '
-		BEGIN { n = split(words, w, " ") }
-		{
-			line = " " $0 " "
-			for (i = 1; i <= n; i++) if (index(line, " " w[i] " ") == 0) next
-			for (j = 1; j <= NF; j++) if (index($j, key "=") == 1) { print substr($j, length(key) + 2); exit }
-		}' "$file"
-}
-# must FILE KEY WORD...: like get, but a missing figure stops the run.
-must() {
-	local v
-	v=$(get "$@")
-	[ -n "$v" ] || die "no '$2' in $1 for: ${*:3}"
-	printf '%s' "$v"
-}
-# fmt X DIGITS: X rounded.
-fmt() { awk -v x="$1" -v d="$2" 'BEGIN { printf "%.*f", d, x }'; }
-# le A B: true if A <= B.
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
-# thousands N: 1000000 -> 1,000,000.
-thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/;ta'; }
-# The rest of the line after "sql=", for profile lines.
-sql_of() { sed -e 's/.* sql=//' -e 's/|/\\|/g'; }
+# shellcheck source=tools/bench/figures.sh
+. "$root/tools/bench/figures.sh"
 
 # --------------------------------------------------------------------- build --
 raw="$build/out"
@@ -731,11 +708,12 @@ $(grep -h -E '^(INFO|RESULT|RATIO|LOAD|PROFILE)' "$raw/write.txt" "$raw"/search_
 DOC
 }
 
-# keep_section FILE: the bench_sync section of an earlier report, if any,
-# carried over verbatim (tools/bench/bench_sync.sh writes it).
+# keep_section FILE: the sections other tools keep in an earlier report, if
+# any, carried over verbatim (bench_sync.sh and bench_import.sh write them).
 keep_section() {
 	[ -r "$1" ] || return 0
-	awk '/^<!-- bench_sync:begin -->/ { keep = 1; print "" } keep { print } /^<!-- bench_sync:end -->/ { keep = 0 }' "$1"
+	awk '/^<!-- (bench_sync|bench_import):begin -->/ { keep = 1; print "" } keep { print }
+	     /^<!-- (bench_sync|bench_import):end -->/ { keep = 0 }' "$1"
 }
 
 mkdir -p "$(dirname "$out")"
