@@ -90,6 +90,14 @@ top() {
 	done
 }
 
+# base_note: how long the big replica took to build, if this run built it.
+base_note() {
+	local s
+	s=$(get "$raw" seconds BASE bench=import)
+	if [ -n "$s" ]; then printf 'This run built it in %s s (load as above).' "$(fmt "$s" 0)"
+	else printf 'This run found it already built.'; fi
+}
+
 section() {
 	local f_rate e_rate f_cpu e_cpu
 	f_rate=$(must "$raw" rows_per_s RESULT pass=fresh variant=crm)
@@ -124,7 +132,7 @@ person of the big replica, with a new job title) and imports it twice:
   INSERTs in one transaction, the full-text triggers set aside and the
   indexes rebuilt at the end with FTS5's \`'rebuild'\` (the index the triggers
   would have built), and kept in \`\$BENCH_TMPDIR\`; each round copies it.  Its
-  rows have no field clocks, like genesis rows.
+  rows have no field clocks, like genesis rows.  $(base_note)
 
 Variants, each on its own copy: **crm** — \`crm_import_file\`, what \`crm import
 FILE\` runs: CSV parsing, column mapping, checks, duplicate lookups (e-mail via
