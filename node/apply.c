@@ -301,14 +301,15 @@ static int apply_link(crm_store *st, crm_log *log, const link *l, crm_apply_repo
 		return err;
 	err = crm_batch_decode(&b, e.payload, e.payload_len);
 	uint64_t max_hlc = 0;
-	for (size_t i = 0; err == 0 && i < b->count; i++) {
-		int won = crm_apply_change(st, &b->changes[i], l->node);
-		if (won < 0)
-			err = won;
-		rep->changes++;
-		rep->won += won > 0;
+	size_t won = 0;
+	if (err == 0)
+		err = crm_apply_changes(st, b->changes, b->count, l->node, &won);
+	for (size_t i = 0; err == 0 && i < b->count; i++)
 		if (b->changes[i].hlc > max_hlc)
 			max_hlc = b->changes[i].hlc;
+	if (err == 0) {
+		rep->changes += b->count;
+		rep->won += won;
 	}
 	if (err == 0)
 		err = crm_store_hlc_recv(st, max_hlc);

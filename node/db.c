@@ -12,17 +12,27 @@
 #include <string.h>
 
 #define CACHE_SLOTS 1024
+#define SHAPE_SLOTS 256
 
 typedef struct cached {
 	char *sql;
 	sqlite3_stmt *stmt;
 } cached;
 
+typedef struct shaped {
+	char *sql;
+	sqlite3_stmt *stmt;
+	uint32_t hash;
+	uint64_t used;       /* tick of the last use, for eviction */
+} shaped;
+
 struct crm_db {
 	sqlite3 *h;
 	int depth;      /* nesting of crm_db_begin */
 	int doomed;     /* a nested rollback happened */
 	cached cache[CACHE_SLOTS];
+	shaped shape[SHAPE_SLOTS];   /* statements built per column set: bounded, LRU */
+	uint64_t tick;
 };
 
 static uint32_t hash_str(const char *s)
@@ -72,6 +82,10 @@ void crm_db_free(crm_db *db)
 		sqlite3_finalize(db->cache[i].stmt);
 		free(db->cache[i].sql);
 	}
+	for (int i = 0; i < SHAPE_SLOTS; i++) {
+		sqlite3_finalize(db->shape[i].stmt);
+		free(db->shape[i].sql);
+	}
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -113,6 +127,37 @@ int crm_db_prepare(crm_db *db, sqlite3_stmt **out, const char *sql)
 	}
 	/* Cache full: callers only build SQL from a fixed catalog, so this is a bug. */
 	return CRM_ERR(CRM_ELIMIT, "statement cache full");
+}
+
+int crm_db_prepare_shaped(crm_db *db, sqlite3_stmt **out, const char *sql)
+{
+	uint32_t h = hash_str(sql);
+	shaped *victim = &db->shape[0];
+	for (int i = 0; i < SHAPE_SLOTS; i++) {
+		shaped *c = &db->shape[i];
+		if (c->sql && c->hash == h && strcmp(c->sql, sql) == 0) {
+			sqlite3_reset(c->stmt);
+			sqlite3_clear_bindings(c->stmt);
+			c->used = ++db->tick;
+			*out = c->stmt;
+			return 0;
+		}
+		if (!c->sql ? victim->sql != NULL : (victim->sql && c->used < victim->used))
+			victim = c;
+	}
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+		return crm_db_error(db, "prepare");
+	char *copy = strdup(sql);
+	if (!copy) {
+		sqlite3_finalize(stmt);
+		return CRM_ERR(CRM_ENOMEM, "out of memory");
+	}
+	sqlite3_finalize(victim->stmt);
+	free(victim->sql);
+	*victim = (shaped){.sql = copy, .stmt = stmt, .hash = h, .used = ++db->tick};
+	*out = stmt;
+	return 0;
 }
 
 int crm_db_step(crm_db *db, sqlite3_stmt *st)

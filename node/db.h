@@ -22,6 +22,10 @@ int crm_db_exec(crm_db *db, const char *sql);
 /* A cached prepared statement for `sql` (reset and cleared, ready to bind).
  * Borrowed: valid until crm_db_free; do not finalize. */
 int crm_db_prepare(crm_db *db, sqlite3_stmt **out, const char *sql);
+/* Like crm_db_prepare, for SQL built per column set (there may be many):
+ * a bounded cache that evicts the least recently used statement.  Valid only
+ * until the next crm_db_prepare_shaped call: step and reset it before. */
+int crm_db_prepare_shaped(crm_db *db, sqlite3_stmt **out, const char *sql);
 /* Step a statement expected to finish (SQLITE_DONE) and reset it. */
 int crm_db_step_done(crm_db *db, sqlite3_stmt *st);
 /* Step: 1 for a row, 0 for done, negative on error. */

@@ -17,15 +17,22 @@
  *     the contact was refused) leaves the pass "dirty": the pass is rolled
  *     back and run again without the bad records, so no half record is ever
  *     committed.  Each extra pass removes at least one record, so this ends.
- *  4. Lookups that would scan big tables per record (company by name or tax
+ *  4. Full-text indexing of the rows an import adds is deferred to the end
+ *     of the pass (bulk.c): one index build instead of an index segment per
+ *     row; same transaction, so a rollback undoes that too.  So is the
+ *     recomputation of duplicate groups (crm_merge_hold): once per pass, not
+ *     once per record whose strong key changed.
+ *  5. Lookups that would scan big tables per record (company by name or tax
  *     id, contacts by name for suggestions) are loaded once per pass into
  *     hash tables of 64-bit key hashes; e-mail and phone lookups use the
  *     channels index.  Keys match what `crm duplicates` compares (SQLite's
  *     ASCII lower()).
  */
 #include "import_int.h"
+#include "bulk.h"
 #include "csv.h"
 #include "error.h"
+#include "merge.h"
 #include "vcard.h"
 
 #include <ctype.h>
@@ -529,16 +536,26 @@ static int run_passes(importer *im)
 {
 	crm_db *db = crm_store_db(im->st);
 	for (;;) {
+		crm_bulk *bulk = NULL;
 		pass_reset(im);
 		int err = crm_db_begin(db);
 		if (err < 0)
 			return err;
-		err = im->vcard ? crm_vcard_read(im->text, im->len, im->fallback, im->file, vcard_record, im)
+		crm_merge_hold(im->st);
+		if (!im->o->dry_run)
+			err = crm_bulk_begin(im->st, &bulk);
+		if (err == 0)
+			err = im->vcard ? crm_vcard_read(im->text, im->len, im->fallback, im->file, vcard_record, im)
 				: crm_csv_read(im->text + im->body, im->len - im->body, im->delim, im->file, csv_record, im);
 		if (err == 0 && !im->vcard && !im->header_done)
 			err = CRM_ERR(CRM_EINVAL, "%s holds no header line", im->file);
+		int rc = crm_merge_release(im->st, err == 0 && !im->dirty);
+		err = err < 0 ? err : rc;
+		if (err == 0 && !im->dirty)
+			err = crm_bulk_end(im->st, bulk);
+		crm_bulk_free(bulk);
 		if (err < 0 || im->o->dry_run || im->dirty) {
-			crm_db_rollback(db);
+			crm_db_rollback(db);   /* also puts back what crm_bulk_begin set aside */
 			if (err < 0 || !im->dirty || im->o->dry_run)
 				return err;
 			continue;   /* a rejected record had written: again without it */

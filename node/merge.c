@@ -525,8 +525,25 @@ static int note_auto(crm_store *st, const char *loser, const char *survivor)
 	return err;
 }
 
+void crm_merge_hold(crm_store *st) { crm_store_merge_hold(st)->depth++; }
+
+int crm_merge_release(crm_store *st, int run)
+{
+	crm_hold *h = crm_store_merge_hold(st);
+	if (h->depth > 0 && --h->depth > 0)
+		return 0;
+	int pending = h->pending;
+	h->pending = 0;
+	return run && pending ? crm_merge_refresh(st) : 0;
+}
+
 int crm_merge_refresh(crm_store *st)
 {
+	crm_hold *h = crm_store_merge_hold(st);
+	if (h->depth > 0) {
+		h->pending = 1;   /* a bulk edit runs it once, at crm_merge_release */
+		return 0;
+	}
 	graph g = {0};
 	size_t *scratch = NULL, *root = NULL;
 	crm_db *db = crm_store_db(st);

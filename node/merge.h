@@ -37,6 +37,12 @@ int crm_conflict_reapply(crm_store *st, int64_t id);
  * keys: companies with the same tax id, contacts sharing an e-mail address.
  * Reports new automatic merges in the conflicts inbox. */
 int crm_merge_refresh(crm_store *st);
+/* A bulk edit (an import): crm_merge_refresh calls between hold and release
+ * only mark a refresh as due; the outermost release runs it once if `run`
+ * (pass 0 when the edit is being rolled back).  The groups are a function of
+ * the stored keys, so one refresh at the end gives what one per edit gave. */
+void crm_merge_hold(crm_store *st);
+int crm_merge_release(crm_store *st, int run);
 /* A person's decision: merge two records (undo = 0) or keep them apart
  * (undo = 1; also undoes an earlier merge). Replicated, idempotent. */
 int crm_merge_decide(crm_store *st, const char *a, const char *b, int undo);

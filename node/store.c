@@ -44,6 +44,7 @@ struct crm_store {
 	uint64_t (*now_ms)(void *);
 	void *now_ctx;
 	crm_log *log;
+	crm_hold merge_hold;      /* duplicate-group refreshes held by a bulk edit (merge.c) */
 };
 
 static uint64_t wall_ms(void *ctx)
@@ -508,6 +509,8 @@ int crm_store_hlc_recv(crm_store *st, uint64_t remote)
 	st->hlc = next;
 	return persist_hlc(st);
 }
+
+crm_hold *crm_store_merge_hold(crm_store *st) { return &st->merge_hold; }
 
 void crm_store_name_id(char out[37], const char *kind, const char *name)
 {

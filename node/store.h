@@ -96,4 +96,12 @@ int crm_store_hlc_persist(crm_store *st);
  * that every replica must create identically (branches by code). */
 void crm_store_name_id(char out[37], const char *kind, const char *name);
 
+/* State of crm_merge_hold/crm_merge_release (merge.h): how deep the hold,
+ * and whether a refresh was asked for meanwhile. */
+typedef struct crm_hold {
+	int depth;
+	int pending;
+} crm_hold;
+crm_hold *crm_store_merge_hold(crm_store *st);
+
 #endif

@@ -65,6 +65,11 @@ int crm_write(crm_store *st, const char *table, const char *row_id,
  * kept.  Returns 1 if the change won, 0 if it lost or was already there.
  * The caller advances the local clock past received clocks (once per batch). */
 int crm_apply_change(crm_store *st, const crm_change *c, const char *author);
+/* The changes c[0..count) of one batch of `author`, in order, with the same
+ * outcome as crm_apply_change on each; consecutive changes to one row are
+ * decided together and written with one row and one clock statement.
+ * *won counts the changes that took effect. */
+int crm_apply_changes(crm_store *st, const crm_change *c, size_t count, const char *author, size_t *won);
 
 /* For the merge engine (merge.c): set one field to a value written by
  * `stamp` (clock and row), without recording a pending change. */

@@ -320,4 +320,33 @@ HASH_A=$(crm state-hash)
 use_replica b
 assert_eq "$HASH_A" "$(crm state-hash)" "an import replicates like any edit: equal state hashes"
 
+# ------------------------------------ the search index after a bulk import ----
+# An import indexes the rows it adds at its end (node/bulk.c); rows that were
+# there before keep their index through the import's updates.
+use_replica fts
+expect_ok crm init --name fts --user alice
+expect_ok crm contact add --first Zinaida --last Quorrel --title Welder --email zq@old.example --json
+OLD=$(json_get "$OUT" '.id')
+printf 'First Name,Last Name,Job Title,E-mail Address,Mobile Phone\r\nZinaida,Quorrel,Glassblower,zq@old.example,\r\nYaroslav,Plinth,Cooper,yp@new.example,+7 916 123-45-67\r\nYaroslav,Plinth,Tanner,yp@new.example,\r\n' >"$TEST_DIR/fts.csv"
+expect_ok crm import "$TEST_DIR/fts.csv" --json
+assert_json "$OUT" '.created == 1 and .updated == 2' "the existing contact and the new one updated by a later line"
+run crm search Glassblower --json
+assert_json "$OUT" "[.[].id] == [\"$OLD\"]" "an existing contact is found by the title the import gave it"
+run crm search Welder --json
+assert_json "$OUT" 'length == 0' "and no longer by its old title"
+run crm search Tanner --json
+assert_json "$OUT" 'length == 1' "an added contact is found by its final title"
+run crm search Cooper --json
+assert_json "$OUT" 'length == 0' "not by the value a later line replaced"
+run crm search 1234567 --json
+assert_json "$OUT" 'length == 1' "an added phone is found by its digits"
+expect_ok crm contact add --first Xenia --last Plinth --json
+run crm search Plinth --json
+assert_json "$OUT" 'length == 2' "indexing by trigger is back after the import"
+printf 'First Name,Last Name,E-mail Address\r\nWanda,Nothere,not-an-email\r\n' >"$TEST_DIR/fts_bad.csv"
+expect_fail 1 "not-an-email" crm import "$TEST_DIR/fts_bad.csv"
+expect_ok crm contact add --first Vera --last Plinth
+run crm search Plinth --json
+assert_json "$OUT" 'length == 3' "a failed import leaves indexing by trigger in place"
+
 finish

@@ -22,7 +22,7 @@
  *               crm_import_changes on the file — timed, wall and CPU;
  *       merge   replica C, started like B, applies the same changes (the
  *               batches read back from the log and decoded beforehand) with
- *               crm_apply_change in one transaction, without verification —
+ *               crm_apply_changes per batch in one transaction, without verification —
  *               timed; import − merge is everything else the import does
  *               (envelope, pack indexing, verification, bookkeeping), whose
  *               parts are then timed one by one.
@@ -31,7 +31,7 @@
  *     repeats this on fresh replicas, at least 5 times.  A, B and C must end
  *     with the same rows, and the import and the merge must let the same
  *     changes win.
- *  2. Synthetic merge (bench_log_merge.c): crm_apply_change over 10 R field
+ *  2. Synthetic merge (bench_log_merge.c): crm_apply_changes over 10 R field
  *     changes of R rows by two authors, half of them winning, in one
  *     transaction, against the same values written by plain SQLite.
  *  3. Output: INFO, SAMPLE, RESULT and RATIO lines (key=value) for
@@ -450,7 +450,7 @@ static void time_envelope(set_result *r, const char *file, const char *tmp)
 	free(data);
 }
 
-/* Replica C: the same decoded changes through crm_apply_change in one
+/* Replica C: the same decoded changes through crm_apply_changes in one
  * transaction, its COMMIT included; the duplicate refresh that the import also
  * runs before its commit is timed apart. */
 static void merge_only(set_result *r, bl_replica *c, const batches *b, const char *author, bl_timing *t)
@@ -460,12 +460,13 @@ static void merge_only(set_result *r, bl_replica *c, const batches *b, const cha
 	r->merge_changes = r->merge_won = 0;
 	bl_start(t);
 	bench_check(crm_db_begin(db), "BEGIN");
-	for (size_t i = 0; i < b->count; i++)
-		for (size_t j = 0; j < b->v[i]->count; j++) {
-			r->merge_won += (size_t)bench_check(crm_apply_change(c->st, &b->v[i]->changes[j], author),
-							    "crm_apply_change");
-			r->merge_changes++;
-		}
+	for (size_t i = 0; i < b->count; i++) {
+		size_t won;
+		bench_check(crm_apply_changes(c->st, b->v[i]->changes, b->v[i]->count, author, &won),
+			    "crm_apply_changes");
+		r->merge_won += won;
+		r->merge_changes += b->v[i]->count;
+	}
 	bl_stop(t);
 	uint64_t t0 = bench_now_ns();
 	bench_check(crm_merge_refresh(c->st), "crm_merge_refresh");

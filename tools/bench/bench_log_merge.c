@@ -1,6 +1,6 @@
 /*
  * bench_log_merge.c — the synthetic merge of bench_log (see bench_log.c for
- * the whole method): throughput of crm_apply_change on one core against the
+ * the whole method): throughput of crm_apply_changes on one core against the
  * same values written by plain SQLite.
  *
  * Method
@@ -13,7 +13,7 @@
  *     a row's fields together as in a batch (half win, half lose).  Each pass
  *     is one transaction.
  *  3. Variants, each on a fresh replica (same schema, indexes, FTS5 triggers):
- *       crm           crm_apply_change per change;
+ *       crm           crm_apply_changes over the pass (a row's fields together);
  *       plain_sqlite  prepared INSERT (a row's first field) / UPDATE per field
  *                     on crm.db opened with sqlite3_open and the same pragmas;
  *                     no clocks, every value written;
@@ -308,15 +308,14 @@ static void set_cache(sqlite3 *h, int kib)
 	}
 }
 
-/* One transaction of crm_apply_change over ch[0..n); returns the winners. */
+/* One transaction of crm_apply_changes over ch[0..n); returns the winners. */
 static size_t crm_pass(crm_store *st, const crm_change *ch, size_t n, const char *author, bl_timing *t)
 {
 	size_t won = 0;
 	crm_db *db = crm_store_db(st);
 	bl_start(t);
 	bench_check(crm_db_begin(db), "BEGIN");
-	for (size_t i = 0; i < n; i++)
-		won += (size_t)bench_check(crm_apply_change(st, &ch[i], author), "crm_apply_change");
+	bench_check(crm_apply_changes(st, ch, n, author, &won), "crm_apply_changes");
 	bench_check(crm_db_commit(db), "COMMIT");
 	bl_stop(t);
 	return won;

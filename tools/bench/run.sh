@@ -15,7 +15,7 @@
 # (build-bench/out-quick/ for --quick).  Sections other tools keep in the
 # report (between <!-- NAME:begin --> and <!-- NAME:end -->: bench_sync from
 # tools/bench/bench_sync.sh, bench_report from bench_report --doc, bench_web from
-# tools/bench/bench_web.sh) are carried over unchanged.
+# tools/bench/bench_web.sh, bench_import from tools/bench/bench_import.sh) are carried over unchanged.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1 ;;
 	--out) [ $# -ge 2 ] || die "--out needs a file"; out="$2"; shift ;;
 	--report-only) report_only=1 ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (try --help)" ;;
 	esac
 	shift
@@ -57,33 +57,8 @@ batch=10000
 write_load_limit_s=240   # load 1M through crm_write only if it takes at most this
 
 # ------------------------------------------------------------- helpers ------
-# get FILE KEY WORD...: the value of KEY= on the first line holding every WORD.
-get() {
-	local file=$1 key=$2
-	shift 2
-	awk -v key="$key" -v words="$*" '
-		BEGIN { n = split(words, w, " ") }
-		{
-			line = " " $0 " "
-			for (i = 1; i <= n; i++) if (index(line, " " w[i] " ") == 0) next
-			for (j = 1; j <= NF; j++) if (index($j, key "=") == 1) { print substr($j, length(key) + 2); exit }
-		}' "$file"
-}
-# must FILE KEY WORD...: like get, but a missing figure stops the run.
-must() {
-	local v
-	v=$(get "$@")
-	[ -n "$v" ] || die "no '$2' in $1 for: ${*:3}"
-	printf '%s' "$v"
-}
-# fmt X DIGITS: X rounded.
-fmt() { awk -v x="$1" -v d="$2" 'BEGIN { printf "%.*f", d, x }'; }
-# le A B: true if A <= B.
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
-# thousands N: 1000000 -> 1,000,000.
-thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/;ta'; }
-# The rest of the line after "sql=", for profile lines.
-sql_of() { sed -e 's/.* sql=//' -e 's/|/\\|/g'; }
+# shellcheck source=tools/bench/figures.sh
+. "$root/tools/bench/figures.sh"
 
 # --------------------------------------------------------------------- build --
 raw="$build/out"
@@ -444,7 +419,7 @@ DESIGN.md §12; whether each is met is computed from the figures below.
 | contact list filtered by a name prefix (\`crm_query_list\`) over $(thousands "$tsize") contacts, p95 | ≤ 50 ms | $(fmt "$l_p95" 1) ms | $l_met |
 | bytes per field change of an exchange file (\`crm_export_changes\`: signed commits in a git packfile), realistic set of $(thousands "$(lv field_changes set=realistic phase=export)") field changes | ≤ 40 B | $(fmt "$l_bpc" 1) B | $l_met |
 | the same, a day of work ($(thousands "$(lv field_changes set=day phase=export)") field changes) | ≤ 40 B | $(fmt "$d_bpc" 1) B | $d_met |
-| merge of received changes (\`crm_apply_change\`, $(thousands "$log_changes_n") field changes over $(thousands "$log_rows_n") rows, half win), one core | ≥ 100,000/s | $(thousands "$m_rate")/s ($(thousands "$m_cpu_rate") per CPU-second) | $m_met |
+| merge of received changes (\`crm_apply_changes\`, $(thousands "$log_changes_n") field changes over $(thousands "$log_rows_n") rows, half win), one core | ≥ 100,000/s | $(thousands "$m_rate")/s ($(thousands "$m_cpu_rate") per CPU-second) | $m_met |
 | the same for the realistic set (indexed names, channels, deal stages), for information | ≥ 100,000/s | $(thousands "$r_rate")/s ($(thousands "$r_cpu_rate") per CPU-second) | $r_met |
 
 ## Machine
@@ -643,7 +618,7 @@ probability): $(thousands "$(lv written set=realistic phase=seal)") field change
   one transaction.
 - **merge alone** — replica C, started like B, applies the same changes —
   the batches read back from B's log and decoded beforehand, untimed — with
-  \`crm_apply_change\` in one transaction (BEGIN … COMMIT timed), with no
+  \`crm_apply_changes\` per batch in one transaction (BEGIN … COMMIT timed), with no
   verification.  *import − merge* is what everything else in the import
   costs (d); its parts are then timed one by one, below.
 - Import and merge alone run $(lv reps set=realistic phase=import) times for the realistic set and $(lv reps set=day phase=import) times for the day of
@@ -666,9 +641,11 @@ writes, the rows in random order (a row's fields together, as in a batch) —
 about half win, half lose.  Each pass is one transaction, in three variants
 on fresh replicas with the same schema, indexes and FTS5 triggers:
 
-- **crm** — \`crm_apply_change(st, &change, author)\` per change: the field's
-  clock, the last-writer-wins decision, the clock upsert and the row upsert
-  (for winners), the deleted-row check;
+- **crm** — \`crm_apply_changes(st, changes, n, author, &won)\` over the pass:
+  per run of changes to one row, the row's clocks read once, the
+  last-writer-wins decision per field (conflict/), then one clock upsert and
+  one row write for the winners (an \`UPDATE\` of few shapes for a row that
+  exists, an upsert of the winning columns for a new one);
 - **plain_sqlite** — a fresh replica's \`crm.db\` opened with \`sqlite3_open\` and
   the same pragmas; prepared \`INSERT INTO t(id, col)\` for a row's first field
   and \`UPDATE t SET col = ? WHERE id = ?\` for every other value — no clocks,
@@ -708,10 +685,10 @@ $(log_synth_table)
 One more crm round with the mixed pass traced (SQLite's per-statement timer,
 as in section 1; tracing adds time of its own): $(fmt "$(must "$lfile" us_per_change PROFILE bench=log pass=mixed)" 1) µs per change,
 $(fmt "$(must "$lfile" sql_us PROFILE bench=log pass=mixed)" 1) µs of it in SQL statements, $(fmt "$(must "$lfile" other_us PROFILE bench=log pass=mixed)" 1) µs outside them (C code: building the
-upsert's SQL text, the statement cache, the catalog, tracing).  By statement
-kind, µs per change: row upserts $(log_profile_sum 'INSERT INTO "(contacts|deals)"') (of which those writing a full-text-indexed
-column $(log_profile_sum 'INSERT INTO "(contacts|deals)"\(id,"(first_name|last_name|title)"\)')), field clock reads
-$(log_profile_sum 'SELECT hlc, node, prev FROM crm_clock WHERE row_id = \?1 AND col = \?2'), clock upserts $(log_profile_sum 'INSERT INTO crm_clock'), the deleted-row check $(log_profile_sum "SELECT hlc, node, prev FROM crm_clock WHERE row_id = \\?1 AND col = 'deleted'").
+row statement's SQL text, the statement cache, the catalog, tracing).  By statement
+kind, µs per change: row writes $(log_profile_sum '(INSERT INTO|UPDATE) "(contacts|deals)"') (of which updates of an existing row
+$(log_profile_sum 'UPDATE "(contacts|deals)"')), reads of a row's clocks
+$(log_profile_sum 'SELECT col, hlc, node, prev FROM crm_clock WHERE row_id = \?1'), clock upserts $(log_profile_sum 'INSERT INTO crm_clock').
 
 $(log_profile_top 8)
 
@@ -722,7 +699,8 @@ again.  Inside a transaction such statements run in a statement savepoint,
 and at every savepoint FTS5 writes its pending terms out as a new index
 segment, so one field written per statement costs a segment per statement.
 Plain SQLite pays the same per statement; one statement per row pays it once
-per row (plain_rows).
+per row (plain_rows), and so does crm, which writes a row's winning fields
+with one statement.
 
 ## Raw figures
 
@@ -735,7 +713,8 @@ DOC
 # keep_section FILE: the sections other tools keep in an earlier report,
 # carried over verbatim: every block from <!-- NAME:begin --> to
 # <!-- NAME:end --> (bench_sync: tools/bench/bench_sync.sh; bench_report:
-# tools/bench/bench_report --doc; bench_web: tools/bench/bench_web.sh).
+# tools/bench/bench_report --doc; bench_web: tools/bench/bench_web.sh;
+# bench_import: tools/bench/bench_import.sh).
 keep_section() {
 	[ -r "$1" ] || return 0
 	awk '/^<!-- [a-z0-9_]+:begin -->$/ { keep = 1; print "" } keep { print } /^<!-- [a-z0-9_]+:end -->$/ { keep = 0 }' "$1"
