@@ -41,6 +41,7 @@ typedef struct session {
 	char hub[256];
 	char pin[128];
 	size_t chunk;
+	crm_http_conn *conn;      /* one connection for all requests of a sync (keep-alive) */
 } session;
 
 static void progress(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,27 +57,20 @@ static void progress(session *s, const char *fmt, ...)
 	s->o->progress(s->o->ctx, line);
 }
 
-/* One signed request to the hub. */
+/* One signed request to the hub, on the session's connection (kept open). */
 static int request(session *s, crm_http_resp *resp, const char *method, const char *path,
 		   const void *body, size_t len, long timeout)
 {
-	char url[512], nonce_hex[33], sig[2 * CRM_SIG_LEN + 1], h[4][200];
-	uint8_t nonce[16];
+	char url[512];
+	crm_req_headers h;
 	uint64_t now = crm_store_clock_ms(s->st);   /* corrected by the hub's time, if off */
-	int err = crm_random(nonce, sizeof(nonce));
-	if (err == 0) {
-		crm_hex(nonce_hex, nonce, sizeof(nonce));
-		err = crm_req_sign(sig, crm_store_key(s->st), method, path, now, nonce_hex, body, len);
-	}
+	int err = crm_req_headers_make(&h, crm_store_key(s->st), crm_store_node_id(s->st), method, path, now,
+				       body, len);
 	if (err < 0)
 		return err;
 	snprintf(url, sizeof(url), "%s%s", s->hub, path);
-	snprintf(h[0], sizeof(h[0]), "X-Crm-Node: %s", crm_store_node_id(s->st));
-	snprintf(h[1], sizeof(h[1]), "X-Crm-Time: %llu", (unsigned long long)now);
-	snprintf(h[2], sizeof(h[2]), "X-Crm-Nonce: %s", nonce_hex);
-	snprintf(h[3], sizeof(h[3]), "X-Crm-Signature: %s", sig);
-	const char *hdrs[] = {h[0], h[1], h[2], h[3], NULL};
-	crm_http_req req = {method, url, s->pin, hdrs, body, len, timeout, MAX_RESPONSE, s->o ? s->o->proxy : NULL};
+	crm_http_req req = {method, url, s->pin, h.list, body, len, timeout, MAX_RESPONSE, s->o ? s->o->proxy : NULL,
+			    s->conn};
 	s->rep->requests++;
 	s->rep->bytes_up += len;
 	err = crm_http_do(resp, &req);
@@ -255,6 +249,8 @@ static int open_session(session *s, crm_store *st, const crm_sync_opts *o, crm_s
 	}
 	free(hub);
 	free(pin);
+	if (err == 0 && !(s->conn = crm_http_conn_new()))
+		err = CRM_ERR(CRM_ENOMEM, "cannot start an HTTP client");
 	return err;
 }
 
@@ -278,6 +274,7 @@ int crm_sync(crm_store *st, const crm_sync_opts *o, crm_sync_report *rep)
 		usleep(wait_ms * 1000u);
 		err = 0;
 	}
+	crm_http_conn_free(s.conn);
 	return err;
 }
 
@@ -302,7 +299,7 @@ static int enroll(const crm_token *t, const crm_key *key, const char *name, cons
 	json_decref(body);
 	free(line);
 	snprintf(url, sizeof(url), "%s/v1/enroll", t->hub);
-	crm_http_req req = {"POST", url, t->pin, NULL, text, text ? strlen(text) : 0, 60, 1u << 20, o ? o->proxy : NULL};
+	crm_http_req req = {"POST", url, t->pin, NULL, text, text ? strlen(text) : 0, 60, 1u << 20, o ? o->proxy : NULL, NULL};
 	crm_http_resp r;
 	err = text ? crm_http_do(&r, &req) : CRM_ERR(CRM_ENOMEM, "out of memory");
 	free(text);
