@@ -17,6 +17,7 @@
  */
 #include "hub.h"
 #include "cert.h"
+#include "changelog.h"
 #include "codec.h"
 #include "error.h"
 #include "exchange.h"
@@ -457,6 +458,25 @@ static int set_node_state(crm_store *st, const char *node, const char *state, co
 	return crm_db_step_done(crm_store_db(st), q);
 }
 
+/* Each push adds a small pack to the hub's log: merge them now and then
+ * (changelog.h), so lookups and new files stay fast.  A failure here only
+ * costs speed; the push itself is done. */
+static void compact_log(crm_store *st)
+{
+	static unsigned pushes;
+	crm_log *log;
+	if (++pushes % 16)
+		return;   /* looking costs a directory listing */
+	int n = crm_store_log(st, &log);
+	if (n == 0)
+		n = crm_log_compact(log, 64);
+	if (n > 0)
+		fprintf(stderr, "crm-syncd: merged %d small packs of the change log into one\n", n);
+	else if (n < 0)
+		fprintf(stderr, "crm-syncd: merging the change log's packs failed: %s\n", crm_error_last());
+	crm_error_clear();
+}
+
 int crm_hub_push(crm_store *st, const crm_hub_node *who, const uint8_t *body, size_t len, json_t **answer)
 {
 	crm_apply_report rep;
@@ -477,6 +497,7 @@ int crm_hub_push(crm_store *st, const crm_hub_node *who, const uint8_t *body, si
 		err = CRM_ERR(err, "%s", reason);
 	} else {
 		set_node_state(st, who->node, NULL, NULL);
+		compact_log(st);
 		*answer = json_pack("{s:I, s:I, s:I}", "applied", (json_int_t)rep.applied, "known",
 				    (json_int_t)rep.known, "changes", (json_int_t)rep.changes);
 	}

@@ -42,16 +42,24 @@ typedef struct server {
 	volatile sig_atomic_t *stop;
 } server;
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* One line per request; ms = time spent handling it in the event loop. */
 static void log_line(const char *node, const char *method, const char *uri, int status, size_t in, size_t out,
-		     const char *detail)
+		     double t0, const char *detail)
 {
 	char ts[32];
 	time_t t = time(NULL);
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s crm-syncd: %s %s node=%s status=%d in=%zu out=%zu%s%s\n", ts, method, uri,
-		node && *node ? node : "-", status, in, out, detail ? " " : "", detail ? detail : "");
+	fprintf(stderr, "%s crm-syncd: %s %s node=%s status=%d in=%zu out=%zu ms=%.2f%s%s\n", ts, method, uri,
+		node && *node ? node : "-", status, in, out, mono_ms() - t0, detail ? " " : "", detail ? detail : "");
 }
 
 static void send_body(struct evhttp_request *req, int status, const char *type, const void *body, size_t len,
@@ -126,9 +134,10 @@ static int handle_enroll(struct evhttp_request *req, server *sv, const uint8_t *
 {
 	json_t *ans = NULL;
 	crm_hub_node who;
+	double t0 = mono_ms();
 	int err = crm_hub_enroll(sv->st, (const char *)body, len, &ans, &who);
 	int status = err < 0 ? send_error(req, err) : send_json(req, 200, ans);
-	log_line(who.node, "POST", "/v1/enroll", status, len, 0, err < 0 ? crm_error_last() : "enrolled");
+	log_line(who.node, "POST", "/v1/enroll", status, len, 0, t0, err < 0 ? crm_error_last() : "enrolled");
 	return status;
 }
 
@@ -143,6 +152,7 @@ static int handle_signed(struct evhttp_request *req, server *sv, int push, const
 {
 	crm_hub_node who = {0};
 	const char *method = push ? "POST" : "GET";
+	double t0 = mono_ms();
 	int err = crm_hub_authenticate(sv->st, &who, header(req, "X-Crm-Node"), header(req, "X-Crm-Time"),
 				       header(req, "X-Crm-Nonce"), header(req, "X-Crm-Signature"), method, uri, body, len);
 	json_t *ans = NULL;
@@ -168,7 +178,7 @@ static int handle_signed(struct evhttp_request *req, server *sv, int push, const
 		send_json(req, 200, ans);
 	else
 		send_body(req, 200, "application/octet-stream", out, out_len, more);
-	log_line(who.node, method, path, status, len, out_len, err < 0 ? crm_error_last() : NULL);
+	log_line(who.node, method, path, status, len, out_len, t0, err < 0 ? crm_error_last() : NULL);
 	free(out);
 	return status;
 }

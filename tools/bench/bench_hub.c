@@ -385,6 +385,7 @@ int main(int argc, char **argv)
 	long rss0 = 0, hwm0 = 0, rss1 = 0, hwm1 = 0;
 	proc_stat(b.hub, &cpu, &rss0, &hwm0);
 	figures fs, fi;
+	fprintf(stderr, "bench_hub: set-up done in %.1f s; timed rounds start (hub pid %d)\n", setup_s, (int)b.hub);
 	timed(&b, b.rounds, 0, &fs);
 	timed(&b, 1, 1, &fi);                   /* catch up with the last round: not reported */
 	timed(&b, b.idle, 1, &fi);
@@ -412,6 +413,9 @@ int main(int argc, char **argv)
 		crm_store_free(b.nodes[i].st);
 	}
 	free(b.nodes);
-	bench_rmtree(dir);
+	if (getenv("BENCH_HUB_KEEP"))
+		fprintf(stderr, "bench_hub: kept %s\n", dir);
+	else
+		bench_rmtree(dir);
 	return fs.fails || fi.fails ? 1 : 0;
 }
