@@ -14,6 +14,7 @@ typedef struct sink {
 	crm_http_resp *resp;
 	size_t max;
 	int overflow;
+	FILE *file;
 } sink;
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -23,6 +24,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	if (s->resp->len + add > s->max) {
 		s->overflow = 1;
 		return 0;
+	}
+	if (s->file) {
+		if (fwrite(p, 1, add, s->file) != add)
+			return 0;
+		s->resp->len += add;
+		return add;
 	}
 	uint8_t *b = realloc(s->resp->body, s->resp->len + add + 1);
 	if (!b)
@@ -95,7 +102,7 @@ int crm_http_do(crm_http_resp *resp, const crm_http_req *req)
 		return CRM_ERR(CRM_ENOMEM, "cannot start an HTTP request");
 	if (req->conn)
 		curl_easy_reset(c);
-	sink s = {resp, req->max_response, 0};
+	sink s = {resp, req->max_response, 0, req->to_file};
 	struct curl_slist *h = header_list(req);
 	char errbuf[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_URL, req->url);

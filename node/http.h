@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* A client connection kept open between requests (HTTP keep-alive): one
  * per thread; requests through it reuse the TLS session to the same hub. */
@@ -26,6 +27,7 @@ typedef struct crm_http_req {
 	size_t max_response;        /* larger responses fail */
 	const char *proxy;          /* NULL: libcurl's default (environment) */
 	crm_http_conn *conn;        /* NULL: a new connection, closed after the request */
+	FILE *to_file;              /* non-NULL: the body goes here, not to resp->body */
 } crm_http_req;
 
 typedef struct crm_http_resp {

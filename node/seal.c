@@ -46,9 +46,11 @@ typedef struct seal_state {
 static int repair_ref(crm_log *log, const char *node, const char *oid)
 {
 	char cur[CRM_OID_HEX + 1];
-	if (crm_log_get_ref(log, node, cur) != 0 || strcmp(cur, oid) != 0)
-		return crm_log_set_ref(log, node, oid);
-	return 0;
+	if (crm_log_get_ref(log, node, cur) == 0 && strcmp(cur, oid) == 0)
+		return 0;
+	if (!crm_log_has(log, oid))
+		return 0;   /* known from a snapshot, not held: no ref (snapshot.c) */
+	return crm_log_set_ref(log, node, oid);
 }
 
 int crm_log_repair_refs(crm_store *st)

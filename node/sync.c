@@ -21,6 +21,7 @@
 #include "exchange.h"
 #include "http.h"
 #include "reqsig.h"
+#include "snapshot.h"
 #include "token.h"
 
 #include <jansson.h>
@@ -42,6 +43,7 @@ typedef struct session {
 	char pin[128];
 	size_t chunk;
 	crm_http_conn *conn;      /* one connection for all requests of a sync (keep-alive) */
+	FILE *sink;               /* a snapshot download goes here */
 } session;
 
 static void progress(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -69,8 +71,8 @@ static int request(session *s, crm_http_resp *resp, const char *method, const ch
 	if (err < 0)
 		return err;
 	snprintf(url, sizeof(url), "%s%s", s->hub, path);
-	crm_http_req req = {method, url, s->pin, h.list, body, len, timeout, MAX_RESPONSE, s->o ? s->o->proxy : NULL,
-			    s->conn};
+	crm_http_req req = {method, url, s->pin, h.list, body, len, timeout,
+			    s->sink ? (size_t)CRM_SNAPSHOT_MAX : MAX_RESPONSE, s->o ? s->o->proxy : NULL, s->conn, s->sink};
 	s->rep->requests++;
 	s->rep->bytes_up += len;
 	err = crm_http_do(resp, &req);
@@ -254,6 +256,52 @@ static int open_session(session *s, crm_store *st, const crm_sync_opts *o, crm_s
 	return err;
 }
 
+/* Install the snapshot at path (made by our hub) into this fresh replica. */
+static int install_snapshot(session *s, const char *path)
+{
+	char *hub = NULL;
+	uint64_t cursor = 0;
+	int err = crm_meta_get(s->st, "hub_node", &hub);
+	if (err == CRM_ENOTFOUND)
+		err = CRM_ERR(CRM_EINVAL, "this node does not know its hub's key (enrolled by an older crm); "
+			      "sync without --snapshot");
+	if (err == 0)
+		err = crm_snapshot_install(s->st, path, hub, &cursor);
+	free(hub);
+	if (err == 0)
+		progress(s, "installed the hub's snapshot (up to position %llu)", (unsigned long long)cursor);
+	return err;
+}
+
+/* GET /v1/snapshot into a file beside the replica, verify, install. */
+static int fetch_snapshot(session *s)
+{
+	char path[4200];
+	crm_http_resp r;
+	snprintf(path, sizeof(path), "%s/snapshot.download", crm_store_dir(s->st));
+	FILE *f = fopen(path, "w+");
+	if (!f)
+		return CRM_ERR(CRM_EIO, "cannot create %s", path);
+	progress(s, "downloading the hub's snapshot");
+	s->sink = f;
+	int err = request(s, &r, "GET", "/v1/snapshot", NULL, 0, 600);
+	s->sink = NULL;
+	if (err == 0 && r.status != 200) {
+		char msg[4096];
+		size_t n = fseek(f, 0, SEEK_SET) == 0 ? fread(msg, 1, sizeof(msg), f) : 0;
+		r.body = (uint8_t *)msg;   /* the hub's JSON error, for refused() */
+		r.len = n;
+		err = refused(&r);
+		r.body = NULL;
+	}
+	if (fclose(f) != 0 && err == 0)
+		err = CRM_ERR(CRM_EIO, "cannot write %s", path);
+	if (err == 0)
+		err = install_snapshot(s, path);
+	unlink(path);
+	return err;
+}
+
 static int retryable(int err) { return err == CRM_EIO || err == CRM_ECORRUPT; }
 
 int crm_sync(crm_store *st, const crm_sync_opts *o, crm_sync_report *rep)
@@ -261,6 +309,10 @@ int crm_sync(crm_store *st, const crm_sync_opts *o, crm_sync_report *rep)
 	session s;
 	memset(rep, 0, sizeof(*rep));
 	int err = open_session(&s, st, o, rep);
+	if (err == 0 && o && o->snapshot_file)
+		err = install_snapshot(&s, o->snapshot_file);
+	else if (err == 0 && o && o->snapshot)
+		err = fetch_snapshot(&s);
 	int max = o && o->max_attempts ? o->max_attempts : 40;
 	time_t deadline = time(NULL) + (o && o->max_seconds ? o->max_seconds : 600);
 	for (int attempt = 0; err == 0; attempt++) {
@@ -299,7 +351,7 @@ static int enroll(const crm_token *t, const crm_key *key, const char *name, cons
 	json_decref(body);
 	free(line);
 	snprintf(url, sizeof(url), "%s/v1/enroll", t->hub);
-	crm_http_req req = {"POST", url, t->pin, NULL, text, text ? strlen(text) : 0, 60, 1u << 20, o ? o->proxy : NULL, NULL};
+	crm_http_req req = {"POST", url, t->pin, NULL, text, text ? strlen(text) : 0, 60, 1u << 20, o ? o->proxy : NULL, NULL, NULL};
 	crm_http_resp r;
 	err = text ? crm_http_do(&r, &req) : CRM_ERR(CRM_ENOMEM, "out of memory");
 	free(text);
@@ -321,6 +373,9 @@ static int adopt_hub(crm_store *st, const crm_token *t, json_t *ans)
 		err = crm_meta_set(st, "hub_pin", t->pin);
 	if (err == 0)
 		err = crm_meta_set(st, "role", t->role);
+	const char *hub = json_string_value(json_object_get(ans, "hub_node"));
+	if (err == 0 && hub)
+		err = crm_meta_set(st, "hub_node", hub);   /* whose key signs snapshots */
 	size_t i;
 	json_t *k;
 	json_array_foreach(json_object_get(ans, "keys"), i, k) {

@@ -20,6 +20,8 @@ typedef struct crm_sync_opts {
 	int max_attempts;         /* retries on network failure (default 40) */
 	int max_seconds;          /* give up after this long (default 600) */
 	const char *proxy;        /* HTTP proxy, NULL: libcurl's default */
+	int snapshot;             /* first install the hub's snapshot (a fresh replica only) */
+	const char *snapshot_file;/* ... or this snapshot file (crm-syncd snapshot) */
 	void (*progress)(void *ctx, const char *line);
 	void *ctx;
 } crm_sync_opts;

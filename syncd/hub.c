@@ -22,6 +22,7 @@
 #include "error.h"
 #include "exchange.h"
 #include "reqsig.h"
+#include "snapshot.h"
 #include "token.h"
 #include "write.h"
 
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void now_text(char out[32])
 {
@@ -516,6 +518,16 @@ int crm_hub_pull(crm_store *st, const crm_hub_node *who, uint64_t since, size_t 
 	if (err == 0)
 		err = crm_export_buffer(st, since, 0, who->node, max, out, len, &cursor, &batches, more);
 	if (err == 0)
+		set_node_state(st, who->node, NULL, NULL);
+	return err;
+}
+
+int crm_hub_snapshot(crm_store *st, const crm_hub_node *who, const char *path, uint64_t *cursor, uint64_t *bytes)
+{
+	if (who && strcmp(who->state, "forked") == 0)
+		return CRM_ERR(CRM_EFORK, "node %s is quarantined: its change log forked; re-enroll it", who->node);
+	int err = crm_snapshot_make(st, path, cursor, bytes);
+	if (err == 0 && who)
 		set_node_state(st, who->node, NULL, NULL);
 	return err;
 }

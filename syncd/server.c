@@ -5,6 +5,7 @@
  *   POST /v1/enroll      join with a one-time token (JSON)
  *   POST /v1/push        a change file of the node's own batches (signed request)
  *   GET  /v1/pull        ?since=CURSOR&max=BYTES → a change file (signed request)
+ *   GET  /v1/snapshot    a signed snapshot of the replica (signed request)
  *
  * Every response carries X-Crm-Hub-Time (ms).  Errors are JSON {"error": "..."}
  * with 400 (bad input), 401/403 (authentication, authorization), 409 (fork),
@@ -21,6 +22,8 @@
 #include "hub.h"
 
 #include <event2/buffer.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -62,8 +65,7 @@ static void log_line(const char *node, const char *method, const char *uri, int 
 		node && *node ? node : "-", status, in, out, mono_ms() - t0, detail ? " " : "", detail ? detail : "");
 }
 
-static void send_body(struct evhttp_request *req, int status, const char *type, const void *body, size_t len,
-		      int more)
+static void add_headers(struct evhttp_request *req, const char *type, int more)
 {
 	struct timespec ts;
 	char now[24];
@@ -74,6 +76,12 @@ static void send_body(struct evhttp_request *req, int status, const char *type, 
 	evhttp_add_header(h, "X-Crm-Hub-Time", now);
 	evhttp_add_header(h, "X-Crm-More", more ? "1" : "0");
 	evhttp_add_header(h, "Cache-Control", "no-store");
+}
+
+static void send_body(struct evhttp_request *req, int status, const char *type, const void *body, size_t len,
+		      int more)
+{
+	add_headers(req, type, more);
 	struct evbuffer *out = evbuffer_new();
 	if (out && len)
 		evbuffer_add(out, body, len);
@@ -183,6 +191,47 @@ static int handle_signed(struct evhttp_request *req, server *sv, int push, const
 	return status;
 }
 
+/* GET /v1/snapshot: a signed snapshot of the replica (snapshot.h), made in a
+ * file that is unlinked at once and sent from its descriptor (libevent maps
+ * it: the body does not sit on the heap). */
+static void handle_snapshot(struct evhttp_request *req, server *sv, const char *uri)
+{
+	crm_hub_node who = {0};
+	double t0 = mono_ms();
+	char path[4200];
+	uint64_t cursor = 0, bytes = 0;
+	int fd = -1;
+	int err = crm_hub_authenticate(sv->st, &who, header(req, "X-Crm-Node"), header(req, "X-Crm-Time"),
+				       header(req, "X-Crm-Nonce"), header(req, "X-Crm-Signature"), "GET", uri, "", 0);
+	snprintf(path, sizeof(path), "%s/snapshot-%s.tmp", sv->dir, who.node);
+	unlink(path);   /* one left by a crash */
+	if (err == 0)
+		err = crm_hub_snapshot(sv->st, &who, path, &cursor, &bytes);
+	if (err == 0 && (fd = open(path, O_RDONLY)) < 0)
+		err = CRM_ERR(CRM_EIO, "cannot reopen the snapshot");
+	if (err == 0)
+		unlink(path);
+	struct evbuffer *out = err == 0 ? evbuffer_new() : NULL;
+	if (err == 0 && (!out || evbuffer_add_file(out, fd, 0, (ev_off_t)bytes) < 0))
+		err = CRM_ERR(CRM_ENOMEM, "cannot send the snapshot");
+	else
+		fd = -1;   /* the buffer owns it */
+	int status = 200;
+	if (err < 0) {
+		status = send_error(req, err);
+		unlink(path);
+	} else {
+		add_headers(req, "application/octet-stream", 0);
+		evhttp_send_reply(req, 200, "OK", out);
+	}
+	if (out)
+		evbuffer_free(out);
+	if (fd >= 0)
+		close(fd);
+	log_line(who.node, "GET", "/v1/snapshot", status, 0, err < 0 ? 0 : (size_t)bytes, t0,
+		 err < 0 ? crm_error_last() : NULL);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	server *sv = arg;
@@ -198,6 +247,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		handle_signed(req, sv, 1, uri, path, body, len);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/pull") == 0)
 		handle_signed(req, sv, 0, uri, path, body, len);
+	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/snapshot") == 0)
+		handle_snapshot(req, sv, uri);
 	else
 		send_json(req, 404, json_pack("{s:s}", "error", "no such endpoint"));
 }

@@ -149,7 +149,7 @@ static int hub_request(bench *b, crm_http_conn *conn, node *nd, crm_http_resp *r
 	if (err < 0)
 		return err;
 	snprintf(url, sizeof(url), "%s%s", b->url, path);
-	crm_http_req req = {method, url, b->pin, h.list, body, len, 60, 64u << 20, "", conn};
+	crm_http_req req = {method, url, b->pin, h.list, body, len, 60, 64u << 20, "", conn, NULL};
 	atomic_fetch_add(&b->requests, 1);
 	err = crm_http_do(r, &req);
 	if (err == 0 && r->status != 200) {
