@@ -6,9 +6,10 @@
  *     copy is consistent and its newest crm_applied position is the cursor.
  *     The hub's local tables are then emptied with secure_delete and the
  *     copy vacuumed again, so no token secret survives in a free page.
- *  2. Install: the trailer is checked first (hash of the database bytes,
- *     signature by the pinned hub key), then the file is opened read-only
- *     and must pass quick_check and carry this build's schema version.
+ *  2. Install: the trailer is checked first (hash of the compressed bytes,
+ *     signature by the pinned hub key), then they are inflated (bounded)
+ *     beside the replica, and the database must pass quick_check and carry
+ *     this build's schema version.
  *     Everything is copied in one transaction of the replica; any failure
  *     rolls it back and the replica stays as empty as it was.
  *  3. Trust: the node cannot verify the per-commit signatures of history it
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* Bookkeeping tables a snapshot carries besides the replicated ones. */
 static const char *const carried[] = {"crm_clock", "crm_extra", "crm_stage_writes", "crm_alias", "crm_heads",
@@ -73,6 +75,58 @@ static int hash_fd(int fd, uint64_t len, char hex[65])
 	return err;
 }
 
+/* Deflate (compress = 1) or inflate in_len bytes of in_fd into out_fd;
+ * inflating stops with CRM_ELIMIT past max_out bytes (a decompression bomb)
+ * and with CRM_ECORRUPT on damaged or short data. */
+static int zcopy(int in_fd, uint64_t in_len, int out_fd, int compress, uint64_t max_out)
+{
+	static uint8_t in[65536], out[65536];   /* not reentrant: one snapshot at a time */
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if ((compress ? deflateInit(&z, 6) : inflateInit(&z)) != Z_OK)
+		return CRM_ERR(CRM_ENOMEM, "cannot start zlib");
+	uint64_t off = 0, produced = 0;
+	int err = 0, rc = Z_OK;
+	while (err == 0 && rc != Z_STREAM_END) {
+		if (z.avail_in == 0 && off < in_len) {
+			size_t want = in_len - off < sizeof(in) ? (size_t)(in_len - off) : sizeof(in);
+			ssize_t n = pread(in_fd, in, want, (off_t)off);
+			if (n <= 0) {
+				err = CRM_ERR(CRM_EIO, "cannot read the snapshot");
+				break;
+			}
+			off += (uint64_t)n;
+			z.next_in = in;
+			z.avail_in = (uInt)n;
+		}
+		int last = off == in_len && z.avail_in == 0;
+		if (!compress && last && rc == Z_BUF_ERROR) {
+			err = CRM_ERR(CRM_ECORRUPT, "the snapshot is truncated (its compressed data ends early)");
+			break;
+		}
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		rc = compress ? deflate(&z, last ? Z_FINISH : Z_NO_FLUSH) : inflate(&z, Z_NO_FLUSH);
+		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+			err = CRM_ERR(CRM_ECORRUPT, "the snapshot's compressed data is damaged");
+		size_t got = sizeof(out) - z.avail_out;
+		produced += got;
+		if (err == 0 && !compress && produced > max_out)
+			err = CRM_ERR(CRM_ELIMIT, "the snapshot expands past %llu bytes", (unsigned long long)max_out);
+		if (err == 0 && got && write(out_fd, out, got) != (ssize_t)got)
+			err = CRM_ERR(CRM_EIO, "cannot write the snapshot: %s", strerror(errno));
+		if (err == 0 && !compress && last && rc == Z_BUF_ERROR && got == 0)
+			err = CRM_ERR(CRM_ECORRUPT, "the snapshot is truncated (its compressed data ends early)");
+	}
+	if (err == 0 && !compress && (off < in_len || z.avail_in))
+		err = CRM_ERR(CRM_ECORRUPT, "the snapshot has data after its compressed database");
+	if (compress)
+		deflateEnd(&z);
+	else
+		inflateEnd(&z);
+	return err;
+}
+
 /* Empty the source's local tables, describe the copy, vacuum. */
 static int strip_copy(const char *path, uint64_t *cursor)
 {
@@ -109,16 +163,32 @@ int crm_snapshot_make(crm_store *st, const char *path, uint64_t *cursor, uint64_
 	*bytes = 0;
 	if (stat(path, &sb) == 0)
 		return CRM_ERR(CRM_EEXISTS, "%s exists already", path);
+	char raw[4200];
+	snprintf(raw, sizeof(raw), "%s.db", path);
+	unlink(raw);
 	int err = crm_seal(st, NULL);   /* the hub's own writes belong in it */
 	if (err == 0 && (sqlite3_prepare_v2(h, "VACUUM INTO ?1", -1, &q, NULL) != SQLITE_OK ||
-			 sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE))
+			 sqlite3_bind_text(q, 1, raw, -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE))
 		err = sql_fail(h, "copy the replica");
 	sqlite3_finalize(q);
 	if (err == 0)
-		err = strip_copy(path, cursor);
-	int fd = err == 0 ? open(path, O_RDWR | O_APPEND) : -1;
-	if (err == 0 && (fd < 0 || fstat(fd, &sb) < 0))
-		err = CRM_ERR(CRM_EIO, "cannot reopen %s: %s", path, strerror(errno));
+		err = strip_copy(raw, cursor);
+	int in = err == 0 ? open(raw, O_RDONLY) : -1;
+	if (err == 0 && (in < 0 || fstat(in, &sb) < 0))
+		err = CRM_ERR(CRM_EIO, "cannot reopen %s: %s", raw, strerror(errno));
+	if (err == 0 && (uint64_t)sb.st_size > CRM_SNAPSHOT_MAX)
+		err = CRM_ERR(CRM_ELIMIT, "the snapshot would be %lld bytes, over the limit of %llu; new nodes "
+			      "replay the history instead", (long long)sb.st_size, (unsigned long long)CRM_SNAPSHOT_MAX);
+	int fd = err == 0 ? open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND, 0600) : -1;
+	if (err == 0 && fd < 0)
+		err = CRM_ERR(CRM_EIO, "cannot create %s: %s", path, strerror(errno));
+	if (err == 0)
+		err = zcopy(in, (uint64_t)sb.st_size, fd, 1, 0);
+	if (in >= 0)
+		close(in);
+	unlink(raw);
+	if (err == 0 && fstat(fd, &sb) < 0)
+		err = CRM_ERR(CRM_EIO, "cannot read %s: %s", path, strerror(errno));
 	if (err == 0 && (uint64_t)sb.st_size + CRM_SNAPSHOT_TRAILER > CRM_SNAPSHOT_MAX)
 		err = CRM_ERR(CRM_ELIMIT, "the snapshot would be %lld bytes, over the limit of %llu; new nodes "
 			      "replay the history instead", (long long)sb.st_size, (unsigned long long)CRM_SNAPSHOT_MAX);
@@ -153,7 +223,7 @@ static int check_trailer(crm_store *st, const char *path, const char *hub, uint6
 	char t[CRM_SNAPSHOT_TRAILER + 1], sha[65], node[33], sighex[2 * CRM_SIG_LEN + 1], real[65], msg[256];
 	int fd = open(path, O_RDONLY);
 	int err = fd >= 0 && fstat(fd, &sb) == 0 ? 0 : CRM_ERR(CRM_EIO, "cannot read %s: %s", path, strerror(errno));
-	if (err == 0 && ((uint64_t)sb.st_size < 512 + CRM_SNAPSHOT_TRAILER || (uint64_t)sb.st_size > CRM_SNAPSHOT_MAX))
+	if (err == 0 && ((uint64_t)sb.st_size < 16 + CRM_SNAPSHOT_TRAILER || (uint64_t)sb.st_size > CRM_SNAPSHOT_MAX))
 		err = CRM_ERR(CRM_ECORRUPT, "the snapshot is truncated or not a snapshot (%lld bytes)", (long long)sb.st_size);
 	*dbsize = err == 0 ? (uint64_t)sb.st_size - CRM_SNAPSHOT_TRAILER : 0;
 	if (err == 0 && pread(fd, t, CRM_SNAPSHOT_TRAILER, (off_t)*dbsize) != CRM_SNAPSHOT_TRAILER)
@@ -262,15 +332,30 @@ static int copy_all(crm_store *st, uint64_t cursor)
 	return err;
 }
 
+/* The verified, compressed database part of path → a file raw. */
+static int expand(const char *path, uint64_t zlen, const char *raw)
+{
+	int in = open(path, O_RDONLY);
+	int out = open(raw, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int err = in >= 0 && out >= 0 ? zcopy(in, zlen, out, 0, CRM_SNAPSHOT_MAX)
+				      : CRM_ERR(CRM_EIO, "cannot expand the snapshot into %s: %s", raw, strerror(errno));
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0 && err == 0)
+		err = CRM_ERR(CRM_EIO, "cannot write %s: %s", raw, strerror(errno));
+	return err;
+}
+
 int crm_snapshot_install(crm_store *st, const char *path, const char *hub, uint64_t *cursor)
 {
-	uint64_t dbsize = 0;
-	char uri[4400];
+	uint64_t zlen = 0;
+	char uri[4400], raw[4200];
 	crm_db *db = crm_store_db(st);
-	int err = check_trailer(st, path, hub, cursor, &dbsize);
-	/* The trailer after the database pages is ignored by SQLite (it reads
-	 * the page count from the header), but quick_check still runs. */
-	snprintf(uri, sizeof(uri), "file:%s?mode=ro&immutable=1", path);
+	snprintf(raw, sizeof(raw), "%s/snapshot.db", crm_store_dir(st));
+	int err = check_trailer(st, path, hub, cursor, &zlen);
+	if (err == 0)
+		err = expand(path, zlen, raw);
+	snprintf(uri, sizeof(uri), "file:%s?mode=ro&immutable=1", raw);
 	if (err == 0)
 		err = check_database(st, uri);
 	sqlite3_stmt *q = NULL;
@@ -278,8 +363,10 @@ int crm_snapshot_install(crm_store *st, const char *path, const char *hub, uint6
 			 sqlite3_bind_text(q, 1, uri, -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE))
 		err = sql_fail(crm_db_handle(db), "attach");
 	sqlite3_finalize(q);
-	if (err < 0)
+	if (err < 0) {
+		unlink(raw);
 		return err;
+	}
 	if ((err = crm_db_begin(db)) == 0) {
 		err = copy_all(st, *cursor);
 		if (err < 0)
@@ -290,5 +377,6 @@ int crm_snapshot_install(crm_store *st, const char *path, const char *hub, uint6
 	int e2 = crm_db_exec(db, "DETACH snap");
 	if (e2 < 0)
 		crm_error_clear();
+	unlink(raw);
 	return err;
 }

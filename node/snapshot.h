@@ -2,16 +2,17 @@
  * snapshot.h — start a replica from a hub snapshot instead of replaying all
  * history (docs/PROTOCOL.md §6, docs/ARCHITECTURE.md "Snapshots").
  *
- * A snapshot is one file: a SQLite database holding the hub's replicated
+ * A snapshot is one file: a zlib-deflated SQLite database holding the hub's replicated
  * tables, field clocks, stage register, merge aliases, extra fields, trusted
  * keys, forks and the change-log position (crm_applied, crm_heads) — none of
  * the hub's local tables (tokens, nonces, enrolled nodes, settings, inbox) —
  * followed by a trailer of CRM_SNAPSHOT_TRAILER bytes:
  *
- *   "CRMSNAP1 " CURSOR " " SHA256HEX(db) " " HUBNODE " " SIGHEX "\n", space-padded
+ *   "CRMSNAP1 " CURSOR " " SHA256HEX(z) " " HUBNODE " " SIGHEX "\n", space-padded
  *
- * SIGHEX is the hub key's Ed25519 signature over
- *   "BRANCHLINE-SNAPSHOT-1\n" HUBNODE "\n" CURSOR "\n" SHA256HEX "\n" DBSIZE
+ * where z is the deflated database; SIGHEX is the hub key's Ed25519
+ * signature over
+ *   "BRANCHLINE-SNAPSHOT-1\n" HUBNODE "\n" CURSOR "\n" SHA256HEX "\n" ZSIZE
  */
 #ifndef CRM_SNAPSHOT_H
 #define CRM_SNAPSHOT_H

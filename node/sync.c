@@ -387,8 +387,10 @@ static int adopt_hub(crm_store *st, const crm_token *t, json_t *ans)
 	return err;
 }
 
-int crm_join(crm_store **out, const char *dir, const char *text, const char *name, const crm_sync_opts *o)
+int crm_join(crm_store **out, const char *dir, const char *text, const crm_init_opts *local,
+	     const crm_sync_opts *o)
 {
+	const char *name = local ? local->name : NULL;
 	crm_token t;
 	crm_key *key = NULL;
 	json_t *ans = NULL;
@@ -403,7 +405,8 @@ int crm_join(crm_store **out, const char *dir, const char *text, const char *nam
 		err = crm_key_generate(&key);
 	if (err == 0)
 		err = enroll(&t, key, name ? name : t.name, o, &ans);
-	crm_init_opts io = {.name = name ? name : t.name, .branch = t.branch, .key = key, .joined = 1};
+	crm_init_opts io = {.name = name ? name : t.name, .branch = t.branch, .key = key, .joined = 1,
+			    .country = local ? local->country : NULL, .currency = local ? local->currency : NULL};
 	crm_store *st = NULL;
 	if (err == 0)
 		err = crm_store_create(&st, dir, &io);

@@ -15,7 +15,8 @@ int cmd_init(cli *c)
 {
 	if (cli_wants_help(c->argc, c->argv)) {
 		puts("usage: crm init --name NAME [--branch CODE] [--user LOGIN] [--country CC] [--currency ISO]\n"
-		     "       crm init --join TOKEN [--name NAME] [--snapshot | --snapshot-file FILE]\n"
+		     "       crm init --join TOKEN [--name NAME] [--country CC] [--currency ISO]\n"
+		     "                [--snapshot | --snapshot-file FILE]\n"
 		     "                                  enroll with a hub (token from 'crm-syncd token');\n"
 		     "                                  --snapshot: start from the hub's snapshot instead of\n"
 		     "                                  replaying all history (--snapshot-file: from a file\n"
@@ -49,7 +50,7 @@ int cmd_init(cli *c)
 	if ((snap || snap_file) && !join)
 		return cli_usage("init", "--snapshot and --snapshot-file need --join TOKEN");
 	crm_store *st;
-	int err = join ? crm_join(&st, c->data, join, o.name, NULL) : crm_store_create(&st, c->data, &o);
+	int err = join ? crm_join(&st, c->data, join, &o, NULL) : crm_store_create(&st, c->data, &o);
 	if (err < 0)
 		return cli_fail(err);
 	if (snap || snap_file) {

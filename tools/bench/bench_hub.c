@@ -277,7 +277,8 @@ static void setup(bench *b, const char *syncd, const char *dir)
 			 dir, i % 5, name);
 		run_cmd(cmd, token, sizeof(token));
 		bench_path(path, sizeof(path), dir, name);
-		bench_check(crm_join(&nd->st, path, token, name, NULL), "crm_join");
+		crm_init_opts io = {.name = name};
+		bench_check(crm_join(&nd->st, path, token, &io, NULL), "crm_join");
 		char company[64];
 		snprintf(company, sizeof(company), "Company of %s", name);
 		crm_field f[] = {{"name", CRM_TEXT(company)}};
