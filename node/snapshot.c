@@ -40,7 +40,7 @@ static const char *const carried[] = {"crm_clock", "crm_extra", "crm_stage_write
 				      "crm_forks"};
 /* Local tables of the source that a snapshot never carries. */
 static const char *const local[] = {"crm_meta", "crm_pending", "crm_conflicts", "crm_hub_tokens", "crm_hub_nodes",
-				    "crm_hub_nonces"};
+				    "crm_hub_nonces", "crm_hub_moves"};
 
 static int sql_fail(sqlite3 *db, const char *what)
 {
