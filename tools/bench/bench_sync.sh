@@ -632,8 +632,9 @@ one new node enrolls and replays the whole history with \`crm sync\`; another en
 | seconds | $(sec_ms "$REPLAY_MS") (sync only) | $(sec_ms "$SNAP_JOIN_MS") (join + snapshot + sync) | $(calc "$SNAP_JOIN_MS / $REPLAY_MS") |
 | state hash equals the hub's | $([ "$SNAP_OK" = 1 ] && echo yes || echo **no**) | $([ "$SNAP_OK" = 1 ] && echo yes || echo **no**) | |
 
-The snapshot is a SQLite file: at this size its pages (every table and index, mostly empty) outweigh the msgpack
-history; it wins on time (no signature check and merge per batch) and grows with the data, not with the history.
+The snapshot is the hub's database, deflated (mostly empty SQLite pages compress well): it grows with the data,
+not with the history, and installing it checks one signature and copies tables in one transaction, where replaying
+verifies and merges every batch.  It is not verified commit by commit: docs/PROTOCOL.md §5 says what the node trusts.
 <!-- bench_sync:end -->
 EOF
 }
