@@ -102,7 +102,17 @@ static int lib_init(void)
 /* Open the repository and its object database, with the in-memory writer. */
 static int open_repo(crm_log *log, const char *path, int create)
 {
+	git_refdb *refdb = NULL;
+	/* Refs only mirror SQLite (crm_heads, crm_forks): crm_log_repair_refs
+	 * puts a lost or stale node ref back after a crash, so the ref store
+	 * is made without fsync (libgit2 fixes it when the store is created),
+	 * two fewer per received batch; packs are still synced. */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
 	int rc = create ? git_repository_init(&log->repo, path, 1) : git_repository_open_bare(&log->repo, path);
+	if (rc == 0)
+		rc = git_repository_refdb(&refdb, log->repo);
+	git_refdb_free(refdb);
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	if (rc < 0)
 		return git_fail(create ? "create repository" : "open repository");
 	if (git_repository_odb(&log->odb, log->repo) < 0)

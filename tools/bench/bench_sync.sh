@@ -616,7 +616,7 @@ one signed pull each.  Hub CPU from /proc (utime+stime of crm-syncd).
 
 Side by side with (c): the end-to-end rate of \`crm sync\` processes is $RATE syncs/s; the hub measured alone serves
 $(bh small_rate) small syncs/s with the same concurrency.  What is left in a small sync is the push: the hub indexes the
-pushed pack into its log (a new pack and index file, fsync'd, a ref update) and applies it in one transaction, one
+pushed pack into its log (a new pack and index file, fsync'd) and applies it in one transaction, one
 request at a time in one event loop, so the fsyncs of successive pushes do not overlap (docs/ARCHITECTURE.md, "Hub
 throughput").
 
