@@ -76,6 +76,19 @@ static int request(session *s, crm_http_resp *resp, const char *method, const ch
 	s->rep->requests++;
 	s->rep->bytes_up += len;
 	err = crm_http_do(resp, &req);
+	if (err == 0 && resp->status == 401 && resp->body && !s->sink &&
+	    strstr((const char *)resp->body, "replayed request")) {
+		/* libcurl resends a request once on a fresh connection when the
+		 * kept one turns out dead; if the first copy did reach the hub,
+		 * the resent one is a replay.  The hub refused it before doing
+		 * anything, and push and pull are idempotent: sign anew, once. */
+		crm_http_resp_dispose(resp);
+		if ((err = crm_req_headers_make(&h, crm_store_key(s->st), crm_store_node_id(s->st), method, path,
+						crm_store_clock_ms(s->st), body, len)) < 0)
+			return err;
+		s->rep->requests++;
+		err = crm_http_do(resp, &req);
+	}
 	if (err == 0) {
 		s->rep->bytes_down += resp->len;
 		if (resp->hub_time_ms && (err = crm_store_observe_time(s->st, resp->hub_time_ms)) == 0)
