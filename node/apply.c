@@ -288,6 +288,8 @@ static int record_applied(crm_store *st, const link *l, size_t size)
 		sqlite3_bind_text(q, 3, l->oid, -1, SQLITE_STATIC);
 		err = crm_db_step_done(db, q);
 	}
+	if (err == 0)
+		err = crm_store_refs_touch(st, l->node);   /* its ref follows in crm_log_repair_refs */
 	return err;
 }
 

@@ -20,14 +20,35 @@
 
 #include <git2.h>
 #include <git2/sys/mempack.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAYLOAD_NAME "changes.msgpack"
 
+/* One commit's objects (commit, tree, blobs) as ready pack entries. */
+typedef struct pack_entry {
+	git_oid commit;
+	size_t nobj;
+	git_oid *oids;
+	size_t *end;          /* end offset in data of object i's entry */
+	uint8_t *data;
+	size_t bytes;
+	unsigned gen;         /* the crm_log_pack call that last used it */
+} pack_entry;
+
+#define PACK_CACHE_SLOTS 4096            /* direct-mapped by commit id */
+#define PACK_CACHE_MAX_BYTES (32u << 20) /* cleared when it would grow past this */
+
 struct crm_log {
+	pack_entry *cache[PACK_CACHE_SLOTS];
+	size_t cache_bytes;
+	unsigned gen;
 	git_repository *repo;
 	git_odb *odb;
 	git_odb_backend *mempack;
@@ -78,6 +99,29 @@ static int lib_init(void)
 	return 0;
 }
 
+/* Open the repository and its object database, with the in-memory writer. */
+static int open_repo(crm_log *log, const char *path, int create)
+{
+	git_refdb *refdb = NULL;
+	/* Refs only mirror SQLite (crm_heads, crm_forks): crm_log_repair_refs
+	 * puts a lost or stale node ref back after a crash, so the ref store
+	 * is made without fsync (libgit2 fixes it when the store is created),
+	 * two fewer per received batch; packs are still synced. */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
+	int rc = create ? git_repository_init(&log->repo, path, 1) : git_repository_open_bare(&log->repo, path);
+	if (rc == 0)
+		rc = git_repository_refdb(&refdb, log->repo);
+	git_refdb_free(refdb);
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	if (rc < 0)
+		return git_fail(create ? "create repository" : "open repository");
+	if (git_repository_odb(&log->odb, log->repo) < 0)
+		return git_fail("open object database");
+	if (git_mempack_new(&log->mempack) < 0 || git_odb_add_backend(log->odb, log->mempack, 999) < 0)
+		return git_fail("set up in-memory object writer");
+	return 0;
+}
+
 int crm_log_open(crm_log **out, const char *path, int create)
 {
 	*out = NULL;
@@ -87,14 +131,7 @@ int crm_log_open(crm_log **out, const char *path, int create)
 	crm_log *log = calloc(1, sizeof(*log));
 	if (!log)
 		return CRM_ERR(CRM_ENOMEM, "out of memory");
-	int rc = create ? git_repository_init(&log->repo, path, 1)
-			: git_repository_open_bare(&log->repo, path);
-	if (rc < 0)
-		err = git_fail(create ? "create repository" : "open repository");
-	else if (git_repository_odb(&log->odb, log->repo) < 0)
-		err = git_fail("open object database");
-	else if (git_mempack_new(&log->mempack) < 0 || git_odb_add_backend(log->odb, log->mempack, 999) < 0)
-		err = git_fail("set up in-memory object writer");
+	err = open_repo(log, path, create);
 	if (err < 0) {
 		crm_log_free(log);
 		return err;
@@ -103,10 +140,30 @@ int crm_log_open(crm_log **out, const char *path, int create)
 	return 0;
 }
 
+static void entry_free(pack_entry *e)
+{
+	if (e) {
+		free(e->oids);
+		free(e->end);
+		free(e->data);
+		free(e);
+	}
+}
+
+static void cache_clear(crm_log *log)
+{
+	for (size_t i = 0; i < PACK_CACHE_SLOTS; i++) {
+		entry_free(log->cache[i]);
+		log->cache[i] = NULL;
+	}
+	log->cache_bytes = 0;
+}
+
 void crm_log_free(crm_log *log)
 {
 	if (!log)
 		return;
+	cache_clear(log);
 	git_odb_free(log->odb);
 	git_repository_free(log->repo);
 	free(log->roots);
@@ -427,30 +484,162 @@ int crm_log_trailer(const char *message, const char *key, char *out, size_t cap)
 	return err;
 }
 
-int crm_log_pack(crm_log *log, uint8_t **out, size_t *len, char *const *oids, size_t count)
+/* Append object id to e as a pack entry: type/size header, zlib data. */
+static int entry_add(pack_entry *e, git_odb *odb, const git_oid *id, size_t *cap)
 {
-	git_packbuilder *pb = NULL;
-	git_buf buf = {0};
+	git_odb_object *o = NULL;
+	if (git_odb_read(&o, odb, id) < 0)
+		return git_fail("read object to pack");
+	size_t size = git_odb_object_size(o);
+	uLongf zlen = compressBound((uLong)size);
+	size_t need = e->bytes + 16 + zlen;
 	int err = 0;
-	*out = NULL;
-	if (git_packbuilder_new(&pb, log->repo) < 0)
-		return git_fail("pack builder");
-	for (size_t i = 0; err == 0 && i < count; i++) {
-		git_oid id;
-		if ((err = oid_parse(&id, oids[i])) == 0 && git_packbuilder_insert_commit(pb, &id) < 0)
-			err = git_fail("pack commit");
+	if (need > *cap) {
+		uint8_t *d = realloc(e->data, need * 2);
+		if (d) {
+			e->data = d;
+			*cap = need * 2;
+		}
 	}
-	if (err == 0 && git_packbuilder_write_buf(&buf, pb) < 0)
-		err = git_fail("write pack");
-	if (err == 0 && !(*out = malloc(buf.size)))
+	git_oid *oids = realloc(e->oids, (e->nobj + 1) * sizeof(*oids));
+	e->oids = oids ? oids : e->oids;
+	size_t *end = realloc(e->end, (e->nobj + 1) * sizeof(*end));
+	e->end = end ? end : e->end;
+	if (need > *cap || !oids || !end)
 		err = CRM_ERR(CRM_ENOMEM, "out of memory");
 	if (err == 0) {
-		memcpy(*out, buf.ptr, buf.size);
-		*len = buf.size;
+		uint8_t *p = e->data + e->bytes;
+		size_t n = size;
+		*p = (uint8_t)((git_odb_object_type(o) << 4) | (n & 0x0f));
+		for (n >>= 4; n; n >>= 7) {
+			*p++ |= 0x80;
+			*p = n & 0x7f;
+		}
+		p++;
+		if (compress2(p, &zlen, git_odb_object_data(o), (uLong)size, Z_DEFAULT_COMPRESSION) != Z_OK)
+			err = CRM_ERR(CRM_ENOMEM, "cannot compress an object to pack");
+		e->bytes = (size_t)(p - e->data) + zlen;
+		git_oid_cpy(&e->oids[e->nobj], id);
+		e->end[e->nobj++] = e->bytes;
 	}
-	git_buf_dispose(&buf);
-	git_packbuilder_free(pb);
+	git_odb_object_free(o);
 	return err;
+}
+
+static size_t slot_of(const git_oid *id)
+{
+	return ((size_t)id->id[0] << 8 | id->id[1]) % PACK_CACHE_SLOTS;
+}
+
+/* The pack entries of commit id and its tree, from the cache or built and
+ * kept.  An entry used by the pack being built (gen) is never evicted; one
+ * that cannot be kept is freed by the caller (not in its slot). */
+static int commit_entries(crm_log *log, const git_oid *id, pack_entry **out)
+{
+	size_t slot = slot_of(id), cap = 0;
+	pack_entry *old = log->cache[slot];
+	if (old && git_oid_equal(&old->commit, id)) {
+		old->gen = log->gen;
+		*out = old;
+		return 0;
+	}
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	pack_entry *e = calloc(1, sizeof(*e));
+	int err = e ? 0 : CRM_ERR(CRM_ENOMEM, "out of memory");
+	if (err == 0 && (git_commit_lookup(&c, log->repo, id) < 0 || git_commit_tree(&t, c) < 0))
+		err = git_fail("read commit to pack");
+	if (err == 0) {
+		git_oid_cpy(&e->commit, id);
+		err = entry_add(e, log->odb, id, &cap);
+	}
+	if (err == 0)
+		err = entry_add(e, log->odb, git_tree_id(t), &cap);
+	for (size_t i = 0; err == 0 && i < git_tree_entrycount(t); i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i);
+		if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
+			err = CRM_ERR(CRM_ECORRUPT, "batch %s holds a subtree", git_oid_tostr_s(id));
+		else
+			err = entry_add(e, log->odb, git_tree_entry_id(te), &cap);
+	}
+	git_tree_free(t);
+	git_commit_free(c);
+	if (err < 0) {
+		entry_free(e);
+		return err;
+	}
+	e->gen = log->gen;
+	if ((!old || old->gen != log->gen) && log->cache_bytes - (old ? old->bytes : 0) + e->bytes <= PACK_CACHE_MAX_BYTES) {
+		if (old) {
+			log->cache_bytes -= old->bytes;
+			entry_free(old);
+		}
+		log->cache[slot] = e;
+		log->cache_bytes += e->bytes;
+	}
+	*out = e;
+	return 0;
+}
+
+/* A pack of the commits and their trees and blobs, each object once, not
+ * deltified: entries are deflated once and kept (a hub serves the same new
+ * batches to every node), and the pack is their concatenation. */
+int crm_log_pack(crm_log *log, uint8_t **out, size_t *len, char *const *oids, size_t count)
+{
+	pack_entry **es = calloc(count ? count : 1, sizeof(*es));
+	git_oid *seen = NULL;
+	size_t nseen = 0, total = 12 + 20, nobj = 0;
+	int err = es ? 0 : CRM_ERR(CRM_ENOMEM, "out of memory");
+	*out = NULL;
+	log->gen++;
+	if (log->cache_bytes > PACK_CACHE_MAX_BYTES / 4 * 3)
+		cache_clear(log);   /* room for this pack's batches */
+	for (size_t i = 0; err == 0 && i < count; i++) {
+		git_oid id;
+		if ((err = oid_parse(&id, oids[i])) == 0)
+			err = commit_entries(log, &id, &es[i]);
+		if (err == 0)
+			total += es[i]->bytes;
+		nobj += err == 0 ? es[i]->nobj : 0;
+	}
+	uint8_t *buf = err == 0 ? malloc(total) : NULL;
+	if (err == 0 && (!buf || !(seen = malloc((nobj ? nobj : 1) * sizeof(*seen)))))
+		err = CRM_ERR(CRM_ENOMEM, "out of memory");
+	size_t at = 12, written = 0;
+	for (size_t i = 0; err == 0 && i < count; i++) {
+		pack_entry *e = es[i];
+		for (size_t k = 0; k < e->nobj; k++) {
+			size_t from = k ? e->end[k - 1] : 0, j = 0;
+			while (j < nseen && !git_oid_equal(&seen[j], &e->oids[k]))
+				j++;
+			if (j < nseen)
+				continue;   /* an object two batches share (same payload or attachment) */
+			git_oid_cpy(&seen[nseen++], &e->oids[k]);
+			memcpy(buf + at, e->data + from, e->end[k] - from);
+			at += e->end[k] - from;
+			written++;
+		}
+	}
+	for (size_t i = 0; i < count && es; i++)   /* entries not kept */
+		if (es[i] && log->cache[slot_of(&es[i]->commit)] != es[i])
+			entry_free(es[i]);
+	if (err == 0) {
+		memcpy(buf, "PACK\0\0\0\2", 8);
+		for (int b = 0; b < 4; b++)
+			buf[8 + b] = (uint8_t)(written >> (24 - 8 * b));
+		unsigned int dlen = 0;
+		if (EVP_Digest(buf, at, buf + at, &dlen, EVP_sha1(), NULL) != 1)
+			err = CRM_ERR(CRM_ECRYPTO, "cannot hash the pack");
+		*len = at + 20;
+	}
+	free(seen);
+	free(es);
+	if (err < 0) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	return 0;
 }
 
 int crm_log_import_pack(crm_log *log, const uint8_t *pack, size_t len)
@@ -459,6 +648,108 @@ int crm_log_import_pack(crm_log *log, const uint8_t *pack, size_t len)
 		return CRM_ERR(CRM_ECORRUPT, "the change data is not a git packfile");
 	int err = write_pack(log, pack, len);
 	return err < 0 ? CRM_ERR(CRM_ECORRUPT, "the change data is damaged: %s", crm_error_last()) : 0;
+}
+
+/* The object ids listed in a pack index (v2: magic, version, fan-out of
+ * 256 counts, then the sorted ids), appended to *ids. */
+static int idx_ids(const char *path, git_oid **ids, size_t *count)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t head[8 + 256 * 4];
+	int err = f && fread(head, 1, sizeof(head), f) == sizeof(head) && memcmp(head, "\377tOc\0\0\0\2", 8) == 0
+		? 0 : CRM_ERR(CRM_ECORRUPT, "change log: cannot read pack index %s", path);
+	const uint8_t *c = head + 8 + 255 * 4;
+	size_t n = err == 0 ? (size_t)c[0] << 24 | (size_t)c[1] << 16 | (size_t)c[2] << 8 | c[3] : 0;
+	git_oid *v = err == 0 ? realloc(*ids, (*count + n + 1) * sizeof(*v)) : NULL;
+	if (err == 0 && !v)
+		err = CRM_ERR(CRM_ENOMEM, "out of memory");
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		uint8_t raw[20];
+		if (fread(raw, 1, 20, f) != 20)
+			err = CRM_ERR(CRM_ECORRUPT, "change log: pack index %s is short", path);
+		else
+			git_oid_fromraw(&v[*count + i], raw);
+	}
+	if (v)
+		*ids = v;
+	if (err == 0)
+		*count += n;
+	if (f)
+		fclose(f);
+	return err;
+}
+
+int crm_log_compact(crm_log *log, size_t max_small)
+{
+	char dir[4096], path[4400];
+	char (*names)[64] = NULL;
+	size_t n = 0, cap = 0, nids = 0;
+	git_oid *ids = NULL;
+	if (log->dirty)
+		return 0;   /* unflushed objects: next time */
+	snprintf(dir, sizeof(dir), "%sobjects/pack", git_repository_path(log->repo));
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int err = d ? 0 : CRM_ERR(CRM_EIO, "change log: cannot list %s", dir);
+	while (err == 0 && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct stat sb;
+		if (len < 10 || len >= 60 || strncmp(de->d_name, "pack-", 5) || strcmp(de->d_name + len - 5, ".pack"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &sb) < 0 || sb.st_size >= (1 << 20))
+			continue;
+		if (n == cap) {
+			char (*m)[64] = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*m));
+			if (!m) {
+				err = CRM_ERR(CRM_ENOMEM, "out of memory");
+				break;
+			}
+			names = m;
+		}
+		snprintf(names[n++], 64, "%.*s", (int)(len - 5), de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (err < 0 || n <= max_small) {
+		free(names);
+		return err;
+	}
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, names[i]);
+		err = idx_ids(path, &ids, &nids);
+	}
+	git_packbuilder *pb = NULL;
+	git_buf pack = {0};
+	if (err == 0 && git_packbuilder_new(&pb, log->repo) < 0)
+		err = git_fail("pack builder");
+	for (size_t i = 0; err == 0 && i < nids; i++)
+		if (git_packbuilder_insert(pb, &ids[i], NULL) < 0)
+			err = git_fail("pack objects to merge");
+	if (err == 0 && git_packbuilder_write_buf(&pack, pb) < 0)
+		err = git_fail("merge packs");
+	if (err == 0)
+		err = write_pack(log, pack.ptr, pack.size);   /* synced before the old ones go */
+	git_buf_dispose(&pack);
+	git_packbuilder_free(pb);
+	free(ids);
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s.pack", dir, names[i]);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, names[i]);
+		unlink(path);
+	}
+	free(names);
+	if (err < 0)
+		return err;
+	/* libgit2 keeps the deleted packs open: start afresh on the new one. */
+	snprintf(path, sizeof(path), "%s", git_repository_path(log->repo));
+	git_odb_free(log->odb);
+	git_repository_free(log->repo);
+	log->odb = NULL;
+	log->repo = NULL;
+	err = open_repo(log, path, 0);
+	return err < 0 ? err : (int)n;
 }
 
 int crm_log_has(crm_log *log, const char *oid)

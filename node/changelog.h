@@ -85,6 +85,13 @@ int crm_log_pack(crm_log *log, uint8_t **out, size_t *len, char *const *oids, si
 /* Index a received packfile into the repository (checks its checksum). */
 int crm_log_import_pack(crm_log *log, const uint8_t *pack, size_t len);
 
+/* Every received chunk and every flush adds a packfile; a long-running hub
+ * gathers thousands, and each object lookup and each new file gets slower.
+ * When more than `max_small` packs under 1 MiB exist, put their objects into
+ * one new pack (written and synced first), delete them and reopen the
+ * repository.  Returns the number of packs merged (0: nothing to do). */
+int crm_log_compact(crm_log *log, size_t max_small);
+
 int crm_log_has(crm_log *log, const char *oid);
 /* Size in bytes of an object, 0 if absent. */
 size_t crm_log_object_size(crm_log *log, const char *oid);

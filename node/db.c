@@ -30,6 +30,7 @@ struct crm_db {
 	sqlite3 *h;
 	int depth;      /* nesting of crm_db_begin */
 	int doomed;     /* a nested rollback happened */
+	unsigned rollbacks;   /* outermost transactions rolled back so far */
 	cached cache[CACHE_SLOTS];
 	shaped shape[SHAPE_SLOTS];   /* statements built per column set: bounded, LRU */
 	uint64_t tick;
@@ -207,12 +208,25 @@ int crm_db_commit(crm_db *db)
 		return 0;
 	if (db->doomed) {
 		crm_db_exec(db, "ROLLBACK");
+		db->rollbacks++;
 		return CRM_ERR(CRM_EDB, "transaction was rolled back by an inner failure");
 	}
 	int err = run_cached(db, "COMMIT");
-	if (err < 0)
+	if (err < 0) {
 		crm_db_exec(db, "ROLLBACK");
+		db->rollbacks++;
+	}
 	return err;
+}
+
+unsigned crm_db_rollbacks(const crm_db *db)
+{
+	return db->rollbacks;
+}
+
+int crm_db_data_version(crm_db *db, int64_t *out)
+{
+	return crm_db_get_int(db, out, "PRAGMA data_version", NULL);
 }
 
 void crm_db_rollback(crm_db *db)
@@ -225,6 +239,7 @@ void crm_db_rollback(crm_db *db)
 	}
 	/* Keep the first error message: ROLLBACK's own result is not interesting. */
 	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	db->rollbacks++;
 }
 
 int crm_db_get_int(crm_db *db, int64_t *out, const char *sql, const char *arg)

@@ -36,6 +36,10 @@ int crm_db_step(crm_db *db, sqlite3_stmt *st);
 int crm_db_begin(crm_db *db);
 int crm_db_commit(crm_db *db);
 void crm_db_rollback(crm_db *db);
+/* Outermost transactions of this handle rolled back so far (a counter). */
+unsigned crm_db_rollbacks(const crm_db *db);
+/* PRAGMA data_version: changes when another connection commits. */
+int crm_db_data_version(crm_db *db, int64_t *out);
 
 /* Translate the database's last error into a crm_error (CRM_EDB) with `what`. */
 int crm_db_error(crm_db *db, const char *what);

@@ -78,8 +78,9 @@ static int collect(crm_store *st, selection *sel, oids *all, crm_envelope *env, 
 	sqlite3_stmt *q;
 	crm_db *db = crm_store_db(st);
 	int err = crm_db_prepare(db, &q, sel->own
-		? "SELECT oid, node, seq, seq, size FROM crm_applied WHERE node = ?2 AND seq > ?1 ORDER BY seq"
-		: "SELECT oid, node, seq, lseq, size FROM crm_applied WHERE lseq > ?1 AND node <> ?2 ORDER BY lseq");
+		? "SELECT oid, node, seq, seq, size FROM crm_applied WHERE node = ?2 AND seq > ?1 AND held ORDER BY seq"
+		: "SELECT oid, node, seq, lseq, size FROM crm_applied WHERE lseq > ?1 AND node <> ?2 AND held "
+		  "ORDER BY lseq");
 	if (err < 0)
 		return err;
 	sqlite3_bind_int64(q, 1, (int64_t)sel->since);

@@ -14,6 +14,7 @@ typedef struct sink {
 	crm_http_resp *resp;
 	size_t max;
 	int overflow;
+	FILE *file;
 } sink;
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -23,6 +24,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	if (s->resp->len + add > s->max) {
 		s->overflow = 1;
 		return 0;
+	}
+	if (s->file) {
+		if (fwrite(p, 1, add, s->file) != add)
+			return 0;
+		s->resp->len += add;
+		return add;
 	}
 	uint8_t *b = realloc(s->resp->body, s->resp->len + add + 1);
 	if (!b)
@@ -62,14 +69,40 @@ static struct curl_slist *header_list(const crm_http_req *req)
 	return curl_slist_append(h, "Content-Type: application/octet-stream");
 }
 
+struct crm_http_conn {
+	CURL *c;
+};
+
+crm_http_conn *crm_http_conn_new(void)
+{
+	lib_init();
+	crm_http_conn *conn = calloc(1, sizeof(*conn));
+	if (conn && !(conn->c = curl_easy_init())) {
+		free(conn);
+		conn = NULL;
+	}
+	return conn;
+}
+
+void crm_http_conn_free(crm_http_conn *conn)
+{
+	if (conn) {
+		curl_easy_cleanup(conn->c);
+		free(conn);
+	}
+}
+
 int crm_http_do(crm_http_resp *resp, const crm_http_req *req)
 {
 	memset(resp, 0, sizeof(*resp));
 	lib_init();
-	CURL *c = curl_easy_init();
+	/* A kept connection: reset the options, keep the open connection. */
+	CURL *c = req->conn ? req->conn->c : curl_easy_init();
 	if (!c)
 		return CRM_ERR(CRM_ENOMEM, "cannot start an HTTP request");
-	sink s = {resp, req->max_response, 0};
+	if (req->conn)
+		curl_easy_reset(c);
+	sink s = {resp, req->max_response, 0, req->to_file};
 	struct curl_slist *h = header_list(req);
 	char errbuf[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
@@ -101,7 +134,8 @@ int crm_http_do(crm_http_resp *resp, const crm_http_req *req)
 	else
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	if (!req->conn)
+		curl_easy_cleanup(c);
 	if (err < 0)
 		crm_http_resp_dispose(resp);
 	return err;

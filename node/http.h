@@ -8,6 +8,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* A client connection kept open between requests (HTTP keep-alive): one
+ * per thread; requests through it reuse the TLS session to the same hub. */
+typedef struct crm_http_conn crm_http_conn;
+crm_http_conn *crm_http_conn_new(void);
+void crm_http_conn_free(crm_http_conn *conn);   /* NULL-safe; closes the connection */
 
 typedef struct crm_http_req {
 	const char *method;         /* GET or POST */
@@ -19,6 +26,8 @@ typedef struct crm_http_req {
 	long timeout_s;             /* whole request */
 	size_t max_response;        /* larger responses fail */
 	const char *proxy;          /* NULL: libcurl's default (environment) */
+	crm_http_conn *conn;        /* NULL: a new connection, closed after the request */
+	FILE *to_file;              /* non-NULL: the body goes here, not to resp->body */
 } crm_http_req;
 
 typedef struct crm_http_resp {

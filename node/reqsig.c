@@ -38,6 +38,28 @@ int crm_req_sign(char sig_hex[2 * CRM_SIG_LEN + 1], const crm_key *key, const ch
 	return err;
 }
 
+int crm_req_headers_make(crm_req_headers *h, const crm_key *key, const char *node, const char *method,
+			 const char *path, uint64_t time_ms, const void *body, size_t len)
+{
+	char nonce_hex[33], sig[2 * CRM_SIG_LEN + 1];
+	uint8_t nonce[16];
+	int err = crm_random(nonce, sizeof(nonce));
+	if (err == 0) {
+		crm_hex(nonce_hex, nonce, sizeof(nonce));
+		err = crm_req_sign(sig, key, method, path, time_ms, nonce_hex, body, len);
+	}
+	if (err < 0)
+		return err;
+	snprintf(h->line[0], sizeof(h->line[0]), "X-Crm-Node: %s", node);
+	snprintf(h->line[1], sizeof(h->line[1]), "X-Crm-Time: %llu", (unsigned long long)time_ms);
+	snprintf(h->line[2], sizeof(h->line[2]), "X-Crm-Nonce: %s", nonce_hex);
+	snprintf(h->line[3], sizeof(h->line[3]), "X-Crm-Signature: %s", sig);
+	for (int i = 0; i < 4; i++)
+		h->list[i] = h->line[i];
+	h->list[4] = NULL;
+	return 0;
+}
+
 static int unhex(uint8_t *out, size_t n, const char *hex)
 {
 	if (strlen(hex) != 2 * n)

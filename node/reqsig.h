@@ -20,6 +20,14 @@
 
 int crm_req_sign(char sig_hex[2 * CRM_SIG_LEN + 1], const crm_key *key, const char *method, const char *path,
 		 uint64_t time_ms, const char *nonce, const void *body, size_t len);
+/* The four signed-request header lines ("X-Crm-Node: ..." etc.) for one
+ * request of node `node` at time_ms, with a fresh random nonce. */
+typedef struct crm_req_headers {
+	char line[4][200];
+	const char *list[5];        /* the lines, NULL-terminated (crm_http_req.headers) */
+} crm_req_headers;
+int crm_req_headers_make(crm_req_headers *h, const crm_key *key, const char *node, const char *method,
+			 const char *path, uint64_t time_ms, const void *body, size_t len);
 /* 0 if valid, CRM_EVERIFY if not. */
 int crm_req_verify(const uint8_t pub[CRM_PUBKEY_LEN], const char *sig_hex, const char *method, const char *path,
 		   uint64_t time_ms, const char *nonce, const void *body, size_t len);

@@ -42,26 +42,46 @@ typedef struct seal_state {
 	int64_t last_pending;          /* highest pending seq sealed */
 } seal_state;
 
+/* Set node's ref to oid if it is not there already. */
+static int repair_ref(crm_log *log, const char *node, const char *oid)
+{
+	char cur[CRM_OID_HEX + 1];
+	if (crm_log_get_ref(log, node, cur) == 0 && strcmp(cur, oid) == 0)
+		return 0;
+	if (!crm_log_has(log, oid))
+		return 0;   /* known from a snapshot, not held: no ref (snapshot.c) */
+	return crm_log_set_ref(log, node, oid);
+}
+
 int crm_log_repair_refs(crm_store *st)
 {
 	crm_log *log;
 	sqlite3_stmt *q;
+	size_t touched = 0;
+	const char (*nodes)[33] = crm_store_refs_touched(st, &touched);
+	/* Refs go stale when a process dies between its commit and its ref
+	 * update, or a transaction that moved refs rolls back: then every ref is
+	 * checked.  Otherwise only the chains this process moved since the last
+	 * check: a long-running hub does not read every node's ref per request. */
+	int all = !crm_store_refs_unchanged(st, 0);
+	if (!all && touched == 0)
+		return 0;
 	int err = crm_store_log(st, &log);
 	if (err == 0)
-		err = crm_db_prepare(crm_store_db(st), &q, "SELECT node, oid FROM crm_heads");
-	while (err == 0 && (err = crm_db_step(crm_store_db(st), q)) == 1) {
-		char cur[CRM_OID_HEX + 1];
-		const char *node = (const char *)sqlite3_column_text(q, 0);
-		const char *oid = (const char *)sqlite3_column_text(q, 1);
-		err = 0;
-		if (crm_log_get_ref(log, node, cur) != 0 || strcmp(cur, oid) != 0)
-			err = crm_log_set_ref(log, node, oid);
-	}
-	if (err != 0)
+		err = crm_db_prepare(crm_store_db(st), &q, all ? "SELECT node, oid FROM crm_heads"
+					       : "SELECT node, oid FROM crm_heads WHERE node = ?1");
+	for (size_t i = 0; err == 0 && i < (all ? 1 : touched); i++) {
+		if (!all)
+			sqlite3_bind_text(q, 1, nodes[i], -1, SQLITE_STATIC);
+		while (err == 0 && (err = crm_db_step(crm_store_db(st), q)) == 1)
+			err = repair_ref(log, (const char *)sqlite3_column_text(q, 0),
+					 (const char *)sqlite3_column_text(q, 1));
 		sqlite3_reset(q);
+	}
 	if (err < 0)
 		return err;
 	crm_error_clear();
+	crm_store_refs_unchanged(st, 1);
 	return 0;
 }
 

@@ -45,6 +45,11 @@ struct crm_store {
 	void *now_ctx;
 	crm_log *log;
 	crm_hold merge_hold;      /* duplicate-group refreshes held by a bulk edit (merge.c) */
+	int refs_checked;         /* refs matched crm_heads at ... */
+	int64_t refs_version;     /* ... this data_version ... */
+	unsigned refs_rollbacks;  /* ... and this rollback count */
+	char (*touched)[33];      /* nodes whose crm_heads row this process moved since */
+	size_t touched_count, touched_cap;
 };
 
 static uint64_t wall_ms(void *ctx)
@@ -298,6 +303,47 @@ static int open_log(crm_store *st, int create)
 	return err;
 }
 
+int crm_store_refs_unchanged(crm_store *st, int mark)
+{
+	int64_t v = 0;
+	if (crm_db_data_version(st->db, &v) < 0) {
+		crm_error_clear();
+		return 0;
+	}
+	unsigned rb = crm_db_rollbacks(st->db);
+	if (mark) {
+		st->touched_count = 0;
+		st->refs_checked = 1;
+		st->refs_version = v;
+		st->refs_rollbacks = rb;
+		return 1;
+	}
+	return st->refs_checked && v == st->refs_version && rb == st->refs_rollbacks;
+}
+
+int crm_store_refs_touch(crm_store *st, const char *node)
+{
+	for (size_t i = 0; i < st->touched_count; i++)
+		if (strcmp(st->touched[i], node) == 0)
+			return 0;
+	if (st->touched_count == st->touched_cap) {
+		size_t cap = st->touched_cap ? st->touched_cap * 2 : 16;
+		char (*n)[33] = realloc(st->touched, cap * sizeof(*n));
+		if (!n)
+			return CRM_ERR(CRM_ENOMEM, "out of memory");
+		st->touched = n;
+		st->touched_cap = cap;
+	}
+	snprintf(st->touched[st->touched_count++], 33, "%s", node);
+	return 0;
+}
+
+const char (*crm_store_refs_touched(const crm_store *st, size_t *count))[33]
+{
+	*count = st->touched_count;
+	return (const char (*)[33])st->touched;
+}
+
 int crm_store_log(crm_store *st, crm_log **out)
 {
 	int err = st->log ? 0 : open_log(st, 0);
@@ -394,6 +440,7 @@ void crm_store_free(crm_store *st)
 	for (int i = 0; i < SETTING_COUNT; i++)
 		free(st->settings[i]);
 	free_tables(st->tables, st->table_count);
+	free(st->touched);
 	free(st->dir);
 	free(st);
 }

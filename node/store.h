@@ -59,6 +59,15 @@ const crm_key *crm_store_key(const crm_store *st);
 
 /* The change log (log.git), opened on first use and owned by the store. */
 int crm_store_log(crm_store *st, crm_log **out);
+/* For crm_log_repair_refs: 1 if no other process committed and none of our
+ * transactions rolled back since refs were last found to match crm_heads
+ * (so they still do, but for the nodes touched since); mark = 1 records
+ * that they all match now and forgets the touched nodes. */
+int crm_store_refs_unchanged(crm_store *st, int mark);
+/* This process moved node's row of crm_heads (its ref must follow). */
+int crm_store_refs_touch(crm_store *st, const char *node);
+/* The nodes touched since the last mark. */
+const char (*crm_store_refs_touched(const crm_store *st, size_t *count))[33];
 
 /* Settings (crm_meta). get: CRM_ENOTFOUND if unset; caller frees *out. */
 int crm_meta_get(crm_store *st, const char *key, char **out);

@@ -21,6 +21,7 @@
 #include "exchange.h"
 #include "http.h"
 #include "reqsig.h"
+#include "snapshot.h"
 #include "token.h"
 
 #include <jansson.h>
@@ -41,6 +42,8 @@ typedef struct session {
 	char hub[256];
 	char pin[128];
 	size_t chunk;
+	crm_http_conn *conn;      /* one connection for all requests of a sync (keep-alive) */
+	FILE *sink;               /* a snapshot download goes here */
 } session;
 
 static void progress(session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,30 +59,36 @@ static void progress(session *s, const char *fmt, ...)
 	s->o->progress(s->o->ctx, line);
 }
 
-/* One signed request to the hub. */
+/* One signed request to the hub, on the session's connection (kept open). */
 static int request(session *s, crm_http_resp *resp, const char *method, const char *path,
 		   const void *body, size_t len, long timeout)
 {
-	char url[512], nonce_hex[33], sig[2 * CRM_SIG_LEN + 1], h[4][200];
-	uint8_t nonce[16];
+	char url[512];
+	crm_req_headers h;
 	uint64_t now = crm_store_clock_ms(s->st);   /* corrected by the hub's time, if off */
-	int err = crm_random(nonce, sizeof(nonce));
-	if (err == 0) {
-		crm_hex(nonce_hex, nonce, sizeof(nonce));
-		err = crm_req_sign(sig, crm_store_key(s->st), method, path, now, nonce_hex, body, len);
-	}
+	int err = crm_req_headers_make(&h, crm_store_key(s->st), crm_store_node_id(s->st), method, path, now,
+				       body, len);
 	if (err < 0)
 		return err;
 	snprintf(url, sizeof(url), "%s%s", s->hub, path);
-	snprintf(h[0], sizeof(h[0]), "X-Crm-Node: %s", crm_store_node_id(s->st));
-	snprintf(h[1], sizeof(h[1]), "X-Crm-Time: %llu", (unsigned long long)now);
-	snprintf(h[2], sizeof(h[2]), "X-Crm-Nonce: %s", nonce_hex);
-	snprintf(h[3], sizeof(h[3]), "X-Crm-Signature: %s", sig);
-	const char *hdrs[] = {h[0], h[1], h[2], h[3], NULL};
-	crm_http_req req = {method, url, s->pin, hdrs, body, len, timeout, MAX_RESPONSE, s->o ? s->o->proxy : NULL};
+	crm_http_req req = {method, url, s->pin, h.list, body, len, timeout,
+			    s->sink ? (size_t)CRM_SNAPSHOT_MAX : MAX_RESPONSE, s->o ? s->o->proxy : NULL, s->conn, s->sink};
 	s->rep->requests++;
 	s->rep->bytes_up += len;
 	err = crm_http_do(resp, &req);
+	if (err == 0 && resp->status == 401 && resp->body && !s->sink &&
+	    strstr((const char *)resp->body, "replayed request")) {
+		/* libcurl resends a request once on a fresh connection when the
+		 * kept one turns out dead; if the first copy did reach the hub,
+		 * the resent one is a replay.  The hub refused it before doing
+		 * anything, and push and pull are idempotent: sign anew, once. */
+		crm_http_resp_dispose(resp);
+		if ((err = crm_req_headers_make(&h, crm_store_key(s->st), crm_store_node_id(s->st), method, path,
+						crm_store_clock_ms(s->st), body, len)) < 0)
+			return err;
+		s->rep->requests++;
+		err = crm_http_do(resp, &req);
+	}
 	if (err == 0) {
 		s->rep->bytes_down += resp->len;
 		if (resp->hub_time_ms && (err = crm_store_observe_time(s->st, resp->hub_time_ms)) == 0)
@@ -255,6 +264,54 @@ static int open_session(session *s, crm_store *st, const crm_sync_opts *o, crm_s
 	}
 	free(hub);
 	free(pin);
+	if (err == 0 && !(s->conn = crm_http_conn_new()))
+		err = CRM_ERR(CRM_ENOMEM, "cannot start an HTTP client");
+	return err;
+}
+
+/* Install the snapshot at path (made by our hub) into this fresh replica. */
+static int install_snapshot(session *s, const char *path)
+{
+	char *hub = NULL;
+	uint64_t cursor = 0;
+	int err = crm_meta_get(s->st, "hub_node", &hub);
+	if (err == CRM_ENOTFOUND)
+		err = CRM_ERR(CRM_EINVAL, "this node does not know its hub's key (enrolled by an older crm); "
+			      "sync without --snapshot");
+	if (err == 0)
+		err = crm_snapshot_install(s->st, path, hub, &cursor);
+	free(hub);
+	if (err == 0)
+		progress(s, "installed the hub's snapshot (up to position %llu)", (unsigned long long)cursor);
+	return err;
+}
+
+/* GET /v1/snapshot into a file beside the replica, verify, install. */
+static int fetch_snapshot(session *s)
+{
+	char path[4200];
+	crm_http_resp r;
+	snprintf(path, sizeof(path), "%s/snapshot.download", crm_store_dir(s->st));
+	FILE *f = fopen(path, "w+");
+	if (!f)
+		return CRM_ERR(CRM_EIO, "cannot create %s", path);
+	progress(s, "downloading the hub's snapshot");
+	s->sink = f;
+	int err = request(s, &r, "GET", "/v1/snapshot", NULL, 0, 600);
+	s->sink = NULL;
+	if (err == 0 && r.status != 200) {
+		char msg[4096];
+		size_t n = fseek(f, 0, SEEK_SET) == 0 ? fread(msg, 1, sizeof(msg), f) : 0;
+		r.body = (uint8_t *)msg;   /* the hub's JSON error, for refused() */
+		r.len = n;
+		err = refused(&r);
+		r.body = NULL;
+	}
+	if (fclose(f) != 0 && err == 0)
+		err = CRM_ERR(CRM_EIO, "cannot write %s", path);
+	if (err == 0)
+		err = install_snapshot(s, path);
+	unlink(path);
 	return err;
 }
 
@@ -265,6 +322,10 @@ int crm_sync(crm_store *st, const crm_sync_opts *o, crm_sync_report *rep)
 	session s;
 	memset(rep, 0, sizeof(*rep));
 	int err = open_session(&s, st, o, rep);
+	if (err == 0 && o && o->snapshot_file)
+		err = install_snapshot(&s, o->snapshot_file);
+	else if (err == 0 && o && o->snapshot)
+		err = fetch_snapshot(&s);
 	int max = o && o->max_attempts ? o->max_attempts : 40;
 	time_t deadline = time(NULL) + (o && o->max_seconds ? o->max_seconds : 600);
 	for (int attempt = 0; err == 0; attempt++) {
@@ -278,6 +339,7 @@ int crm_sync(crm_store *st, const crm_sync_opts *o, crm_sync_report *rep)
 		usleep(wait_ms * 1000u);
 		err = 0;
 	}
+	crm_http_conn_free(s.conn);
 	return err;
 }
 
@@ -302,7 +364,7 @@ static int enroll(const crm_token *t, const crm_key *key, const char *name, cons
 	json_decref(body);
 	free(line);
 	snprintf(url, sizeof(url), "%s/v1/enroll", t->hub);
-	crm_http_req req = {"POST", url, t->pin, NULL, text, text ? strlen(text) : 0, 60, 1u << 20, o ? o->proxy : NULL};
+	crm_http_req req = {"POST", url, t->pin, NULL, text, text ? strlen(text) : 0, 60, 1u << 20, o ? o->proxy : NULL, NULL, NULL};
 	crm_http_resp r;
 	err = text ? crm_http_do(&r, &req) : CRM_ERR(CRM_ENOMEM, "out of memory");
 	free(text);
@@ -324,6 +386,9 @@ static int adopt_hub(crm_store *st, const crm_token *t, json_t *ans)
 		err = crm_meta_set(st, "hub_pin", t->pin);
 	if (err == 0)
 		err = crm_meta_set(st, "role", t->role);
+	const char *hub = json_string_value(json_object_get(ans, "hub_node"));
+	if (err == 0 && hub)
+		err = crm_meta_set(st, "hub_node", hub);   /* whose key signs snapshots */
 	size_t i;
 	json_t *k;
 	json_array_foreach(json_object_get(ans, "keys"), i, k) {
@@ -335,8 +400,10 @@ static int adopt_hub(crm_store *st, const crm_token *t, json_t *ans)
 	return err;
 }
 
-int crm_join(crm_store **out, const char *dir, const char *text, const char *name, const crm_sync_opts *o)
+int crm_join(crm_store **out, const char *dir, const char *text, const crm_init_opts *local,
+	     const crm_sync_opts *o)
 {
+	const char *name = local ? local->name : NULL;
 	crm_token t;
 	crm_key *key = NULL;
 	json_t *ans = NULL;
@@ -351,7 +418,8 @@ int crm_join(crm_store **out, const char *dir, const char *text, const char *nam
 		err = crm_key_generate(&key);
 	if (err == 0)
 		err = enroll(&t, key, name ? name : t.name, o, &ans);
-	crm_init_opts io = {.name = name ? name : t.name, .branch = t.branch, .key = key, .joined = 1};
+	crm_init_opts io = {.name = name ? name : t.name, .branch = t.branch, .key = key, .joined = 1,
+			    .country = local ? local->country : NULL, .currency = local ? local->currency : NULL};
 	crm_store *st = NULL;
 	if (err == 0)
 		err = crm_store_create(&st, dir, &io);

@@ -20,6 +20,8 @@ typedef struct crm_sync_opts {
 	int max_attempts;         /* retries on network failure (default 40) */
 	int max_seconds;          /* give up after this long (default 600) */
 	const char *proxy;        /* HTTP proxy, NULL: libcurl's default */
+	int snapshot;             /* first install the hub's snapshot (a fresh replica only) */
+	const char *snapshot_file;/* ... or this snapshot file (crm-syncd snapshot) */
 	void (*progress)(void *ctx, const char *line);
 	void *ctx;
 } crm_sync_opts;
@@ -38,7 +40,7 @@ typedef struct crm_sync_report {
 /* Enroll with the hub named in `token` and create the replica in `dir`:
  * generates the node key locally, registers its public key once (pinning
  * the hub's certificate from the token), trusts the keys the hub vouches for. */
-int crm_join(crm_store **out, const char *dir, const char *token, const char *name,
+int crm_join(crm_store **out, const char *dir, const char *token, const crm_init_opts *local,
 	     const crm_sync_opts *o);
 
 /* Push what the hub lacks and pull what this node lacks until caught up.

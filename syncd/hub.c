@@ -14,13 +14,26 @@
  *     take their deal's or task's branch.
  *  3. Replay protection: a signed request carries a time within 5 minutes of
  *     the hub's clock and a nonce; nonces are kept 10 minutes.
+ *  4. A record hq moves to another branch: a node of the old branch may
+ *     have edited it offline before it learned of the move (its own check
+ *     passed), and that batch, signed into its chain, would block it
+ *     forever.  So the hub records each move (crm_hub_moves: from which
+ *     branch, at which hub position) and each node's acknowledged pull
+ *     position (crm_hub_nodes.pulled, the `since` of its pulls), and accepts
+ *     a change of the old branch's node to the moved record while that node
+ *     has not pulled past the move.  Last writer wins then decides the
+ *     fields as usual; the record stays in its new branch.  Once the node
+ *     has pulled the move, its own check refuses such edits, and the hub
+ *     does too.
  */
 #include "hub.h"
 #include "cert.h"
+#include "changelog.h"
 #include "codec.h"
 #include "error.h"
 #include "exchange.h"
 #include "reqsig.h"
+#include "snapshot.h"
 #include "token.h"
 #include "write.h"
 
@@ -29,6 +42,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void now_text(char out[32])
 {
@@ -401,6 +415,54 @@ static int row_value(crm_store *st, const crm_batch *b, const char *table, const
 	return err == CRM_ENOTFOUND ? 0 : err;
 }
 
+/* Design note 4: was (table, row) moved away from who's branch after who's
+ * last pull?  1 yes, 0 no. */
+static int moved_unseen(crm_store *st, const crm_hub_node *who, const char *table, const char *row)
+{
+	sqlite3_stmt *q;
+	int err = crm_db_prepare(crm_store_db(st), &q, "SELECT count(*) FROM crm_hub_moves m, crm_hub_nodes n "
+				 "WHERE m.tbl = ?1 AND m.row_id = ?2 AND m.from_branch = ?3 AND n.node = ?4 "
+				 "AND m.after_lseq >= n.pulled");
+	if (err < 0)
+		return err;
+	sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, row, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, who->branch_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, who->node, -1, SQLITE_STATIC);
+	err = crm_db_step(crm_store_db(st), q);
+	int n = err == 1 ? sqlite3_column_int(q, 0) : 0;
+	sqlite3_reset(q);
+	return err < 0 ? err : n > 0;
+}
+
+/* An hq batch moving branch-scoped records: remember where from (note 4). */
+static int record_moves(crm_store *st, const crm_batch *b)
+{
+	static const crm_batch none;
+	int err = 0;
+	for (size_t i = 0; err == 0 && i < b->count; i++) {
+		const crm_change *c = &b->changes[i];
+		const char *pcol, *ptable;
+		char from[64];
+		if (strcmp(c->col, "branch_id") || table_scope(c->table, &pcol, &ptable) != SCOPE_BRANCH)
+			continue;
+		err = row_value(st, &none, c->table, c->row_id, "branch_id", from, sizeof(from));
+		if (err < 0 || !*from || (c->v.type == CRM_V_TEXT && strcmp(from, c->v.s) == 0))
+			continue;
+		sqlite3_stmt *q;
+		err = crm_db_prepare(crm_store_db(st), &q, "INSERT OR REPLACE INTO crm_hub_moves(tbl, row_id, "
+				     "from_branch, after_lseq) VALUES (?1, ?2, ?3, "
+				     "(SELECT coalesce(max(lseq), 0) FROM crm_applied))");
+		if (err == 0) {
+			sqlite3_bind_text(q, 1, c->table, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 2, c->row_id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 3, from, -1, SQLITE_STATIC);
+			err = crm_db_step_done(crm_store_db(st), q);
+		}
+	}
+	return err;
+}
+
 static int authorize_change(crm_store *st, const crm_hub_node *who, const crm_batch *b, const crm_change *c)
 {
 	const char *pcol = NULL, *ptable = NULL;
@@ -418,6 +480,9 @@ static int authorize_change(crm_store *st, const crm_hub_node *who, const crm_ba
 	} else {
 		err = row_value(st, b, c->table, c->row_id, "branch_id", branch, sizeof(branch));
 	}
+	if (err == 0 && strcmp(branch, who->branch_id) != 0 && strcmp(c->col, "branch_id") != 0 &&
+	    (err = moved_unseen(st, who, sc == SCOPE_CHILD ? ptable : c->table, sc == SCOPE_CHILD ? parent : c->row_id)) == 1)
+		return 0;   /* an edit made before the node saw the move (note 4) */
 	if (err == 0 && strcmp(branch, who->branch_id) != 0)
 		err = CRM_ERR(CRM_EDENIED, "a %s node of branch %s may not change %s %s of another branch",
 			      who->role, who->branch, c->table, c->row_id);
@@ -430,7 +495,7 @@ static int authorize(void *ctx, crm_store *st, const char *author, const crm_bat
 	if (strcmp(author, who->node) != 0)
 		return CRM_ERR(CRM_EDENIED, "a node pushes only its own batches (got one of node %s)", author);
 	if (strcmp(who->role, "hq") == 0)
-		return 0;
+		return record_moves(st, b);
 	for (size_t i = 0; i < b->count; i++) {
 		int err = authorize_change(st, who, b, &b->changes[i]);
 		if (err < 0)
@@ -457,6 +522,25 @@ static int set_node_state(crm_store *st, const char *node, const char *state, co
 	return crm_db_step_done(crm_store_db(st), q);
 }
 
+/* Each push adds a small pack to the hub's log: merge them now and then
+ * (changelog.h), so lookups and new files stay fast.  A failure here only
+ * costs speed; the push itself is done. */
+static void compact_log(crm_store *st)
+{
+	static unsigned pushes;
+	crm_log *log;
+	if (++pushes % 16)
+		return;   /* looking costs a directory listing */
+	int n = crm_store_log(st, &log);
+	if (n == 0)
+		n = crm_log_compact(log, 64);
+	if (n > 0)
+		fprintf(stderr, "crm-syncd: merged %d small packs of the change log into one\n", n);
+	else if (n < 0)
+		fprintf(stderr, "crm-syncd: merging the change log's packs failed: %s\n", crm_error_last());
+	crm_error_clear();
+}
+
 int crm_hub_push(crm_store *st, const crm_hub_node *who, const uint8_t *body, size_t len, json_t **answer)
 {
 	crm_apply_report rep;
@@ -477,6 +561,7 @@ int crm_hub_push(crm_store *st, const crm_hub_node *who, const uint8_t *body, si
 		err = CRM_ERR(err, "%s", reason);
 	} else {
 		set_node_state(st, who->node, NULL, NULL);
+		compact_log(st);
 		*answer = json_pack("{s:I, s:I, s:I}", "applied", (json_int_t)rep.applied, "known",
 				    (json_int_t)rep.known, "changes", (json_int_t)rep.changes);
 	}
@@ -495,6 +580,23 @@ int crm_hub_pull(crm_store *st, const crm_hub_node *who, uint64_t since, size_t 
 	if (err == 0)
 		err = crm_export_buffer(st, since, 0, who->node, max, out, len, &cursor, &batches, more);
 	if (err == 0)
+		set_node_state(st, who->node, NULL, NULL);
+	sqlite3_stmt *q;
+	if (err == 0 && crm_db_prepare(crm_store_db(st), &q, "UPDATE crm_hub_nodes SET pulled = ?2 WHERE node = ?1 "
+				       "AND pulled < ?2") == 0) {
+		sqlite3_bind_text(q, 1, who->node, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (int64_t)since);   /* the node applied everything up to here */
+		err = crm_db_step_done(crm_store_db(st), q);
+	}
+	return err;
+}
+
+int crm_hub_snapshot(crm_store *st, const crm_hub_node *who, const char *path, uint64_t *cursor, uint64_t *bytes)
+{
+	if (who && strcmp(who->state, "forked") == 0)
+		return CRM_ERR(CRM_EFORK, "node %s is quarantined: its change log forked; re-enroll it", who->node);
+	int err = crm_snapshot_make(st, path, cursor, bytes);
+	if (err == 0 && who)
 		set_node_state(st, who->node, NULL, NULL);
 	return err;
 }

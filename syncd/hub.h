@@ -55,6 +55,10 @@ int crm_hub_push(crm_store *st, const crm_hub_node *who, const uint8_t *body, si
 int crm_hub_pull(crm_store *st, const crm_hub_node *who, uint64_t since, size_t max, uint8_t **out,
 		 size_t *len, int *more);
 
+/* GET /v1/snapshot (and crm-syncd snapshot): a signed snapshot of the
+ * consolidated replica written to path (snapshot.h).  who may be NULL. */
+int crm_hub_snapshot(crm_store *st, const crm_hub_node *who, const char *path, uint64_t *cursor, uint64_t *bytes);
+
 /* Administration. */
 int crm_hub_nodes(crm_store *st, json_t **out);
 int crm_hub_revoke(crm_store *st, const char *node);

@@ -33,6 +33,8 @@ static int usage(FILE *to, int code)
 		"  revoke NODE_ID                             refuse a node from its next request on\n"
 		"  allowed-signers                            git allowed-signers lines for every node key\n"
 		"  state-hash                                 digest of the consolidated replica\n"
+		"  snapshot FILE                              write a signed snapshot for new nodes\n"
+		"                                             (crm init --join TOKEN --snapshot-file FILE)\n"
 		"  report NAME [--branch CODE] [--from D] [--to D] [--no-by-branch] [--json]\n"
 		"                                             HQ reports over all branches (NAME: %s)\n",
 		crm_report_names());
@@ -112,6 +114,20 @@ static int cmd_print(const char *dir, const char *what, int json, const char *ar
 	return 0;
 }
 
+static int cmd_snapshot(const char *dir, const char *path)
+{
+	crm_store *st;
+	uint64_t cursor, bytes;
+	if (with_store(dir, &st))
+		return 1;
+	int err = crm_hub_snapshot(st, NULL, path, &cursor, &bytes);
+	crm_store_free(st);
+	if (err < 0)
+		return fail(err);
+	printf("%s: %llu bytes, up to position %llu\n", path, (unsigned long long)bytes, (unsigned long long)cursor);
+	return 0;
+}
+
 static int cmd_token(const char *dir, int argc, char **argv)
 {
 	const char *branch = opt(argc, argv, 0, "--branch");
@@ -160,6 +176,8 @@ int main(int argc, char **argv)
 		return cmd_run(dir, opt(argc, argv, i, "--dashboard"));
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(dir, argc - i, argv + i);
+	if (strcmp(cmd, "snapshot") == 0 && i < argc)
+		return cmd_snapshot(dir, argv[i]);
 	if (strcmp(cmd, "revoke") == 0 && i < argc)
 		return cmd_print(dir, cmd, 0, argv[i]);
 	if (!strcmp(cmd, "nodes") || !strcmp(cmd, "allowed-signers") || !strcmp(cmd, "state-hash"))

@@ -2,7 +2,7 @@
 # Install what building and testing Branchline needs on Debian 12, if missing.
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config git sqlite3 jq openssh-client curl
+pkgs=(build-essential cmake pkg-config git sqlite3 jq openssh-client curl perl
       libsqlite3-dev libssl-dev libgit2-dev libmsgpack-dev libcurl4-openssl-dev
       libevent-dev libjansson-dev libcmocka-dev zlib1g-dev libcsv-dev
       clang libclang-rt-14-dev chromium nodejs)

@@ -15,14 +15,21 @@ int cmd_init(cli *c)
 {
 	if (cli_wants_help(c->argc, c->argv)) {
 		puts("usage: crm init --name NAME [--branch CODE] [--user LOGIN] [--country CC] [--currency ISO]\n"
-		     "       crm init --join TOKEN [--name NAME]   enroll with a hub (token from 'crm-syncd token')\n"
+		     "       crm init --join TOKEN [--name NAME] [--country CC] [--currency ISO]\n"
+		     "                [--snapshot | --snapshot-file FILE]\n"
+		     "                                  enroll with a hub (token from 'crm-syncd token');\n"
+		     "                                  --snapshot: start from the hub's snapshot instead of\n"
+		     "                                  replaying all history (--snapshot-file: from a file\n"
+		     "                                  made by 'crm-syncd snapshot'), then sync\n"
 		     "Create a replica in the data directory: database, node key, change log.\n"
 		     "Prints the new node id.  --country is the default for phone numbers typed\n"
 		     "without +country (default RU); --currency the default for amounts (RUB).");
 		return EXIT_OK;
 	}
-	int miss[6];
+	int miss[7];
 	const char *join = cli_take_opt(c, "join", &miss[5]);
+	const char *snap_file = cli_take_opt(c, "snapshot-file", &miss[6]);
+	int snap = cli_take_flag(c, "snapshot");
 	crm_init_opts o = {
 		.name = cli_take_opt(c, "name", &miss[0]),
 		.branch = cli_take_opt(c, "branch", &miss[1]),
@@ -31,7 +38,7 @@ int cmd_init(cli *c)
 		.currency = cli_take_opt(c, "currency", &miss[4]),
 	};
 	cli_take_json(c);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (miss[i])
 			return cli_usage("init", "an option is missing its value");
 	if (c->argc > 0)
@@ -40,10 +47,24 @@ int cmd_init(cli *c)
 		return cli_usage("init", "a node needs a name: crm init --name NAME (or --join TOKEN)");
 	if (join && (o.branch || o.user))
 		return cli_usage("init", "with --join the branch and user come from the token");
+	if ((snap || snap_file) && !join)
+		return cli_usage("init", "--snapshot and --snapshot-file need --join TOKEN");
 	crm_store *st;
-	int err = join ? crm_join(&st, c->data, join, o.name, NULL) : crm_store_create(&st, c->data, &o);
+	int err = join ? crm_join(&st, c->data, join, &o, NULL) : crm_store_create(&st, c->data, &o);
 	if (err < 0)
 		return cli_fail(err);
+	if (snap || snap_file) {
+		crm_sync_opts so = {.snapshot = snap, .snapshot_file = snap_file};
+		crm_sync_report r;
+		err = crm_sync(st, &so, &r);
+		if (err < 0) {
+			err = CRM_ERR(err, "%s (node %s is enrolled, its replica still empty: retry with "
+				      "'crm sync --snapshot', or 'crm sync' to replay the history)", crm_error_last(),
+				      crm_store_node_id(st));
+			crm_store_free(st);
+			return cli_fail(err);
+		}
+	}
 	if (c->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s}", "id", crm_store_node_id(st), "name",
 				      crm_store_setting(st, "name"), "data", c->data);

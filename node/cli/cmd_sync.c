@@ -19,9 +19,10 @@ static void show_progress(void *ctx, const char *line)
 int cmd_sync(cli *c)
 {
 	if (cli_wants_help(c->argc, c->argv)) {
-		puts("usage: crm sync [--hub URL] [--once] [--proxy URL] [--json]\n"
+		puts("usage: crm sync [--hub URL] [--once] [--proxy URL] [--snapshot] [--json]\n"
 		     "Push this node's changes to its hub and pull everyone else's, until caught\n"
-		     "up. A failing link is retried with backoff (--once: a single attempt).");
+		     "up. A failing link is retried with backoff (--once: a single attempt).\n"
+		     "--snapshot: a new, still empty replica first installs the hub's snapshot.");
 		return EXIT_OK;
 	}
 	int miss1, miss2;
@@ -29,6 +30,7 @@ int cmd_sync(cli *c)
 	o.hub = cli_take_opt(c, "hub", &miss1);
 	o.proxy = cli_take_opt(c, "proxy", &miss2);
 	o.once = cli_take_flag(c, "once");
+	o.snapshot = cli_take_flag(c, "snapshot");
 	cli_take_json(c);
 	if (miss1 || miss2)
 		return cli_usage("sync", "--hub and --proxy need a value");

@@ -300,4 +300,38 @@ for r in msk spb tam; do
 done
 hub_alive && pass || fail "the hub died"
 
+# ============================================ (g) a record hq moved away
+# A laptop of the old branch edited it offline before it learned of the
+# move: accepted (syncd/hub.c, note 4); once it has pulled the move, its own
+# check refuses further edits.
+node_join hq HQ hq hanna
+node_join lap3 MSK laptop lev
+use_replica msk
+expect_ok crm sync
+add deal --title "Moving deal" --company "$CO" --amount 1000; DEAL_MV=$NEW
+expect_ok crm sync
+use_replica lap3
+expect_ok crm sync
+use_replica hq
+expect_ok crm sync
+run crm branch list --json
+SPB_BID=$(jq -r '.[] | select(.code == "SPB") | .id' <<<"$OUT")
+assert_match "$UUID_RE" "$SPB_BID" "(g) SPB's branch id"
+expect_ok crm deal set "$DEAL_MV" branch="$SPB_BID"
+expect_ok crm sync
+use_replica lap3
+expect_ok crm deal set "$DEAL_MV" amount=2000
+expect_ok crm sync
+run crm --data "$HUB_DIR" deal show "$DEAL_MV" --json
+assert_json "$OUT" ".amount_text == \"2000.00\" and .branch_id == \"$SPB_BID\"" \
+	"(g) the offline edit reached the hub; the deal stays in SPB"
+expect_fail 1 "of its own branch only" crm deal set "$DEAL_MV" amount=3000
+use_replica hq
+expect_ok crm sync
+H=$(hub_hash)
+assert_eq "$H" "$(crm state-hash 2>/dev/null)" "(g) hq converged"
+use_replica lap3
+expect_ok crm sync
+assert_eq "$H" "$(crm state-hash 2>/dev/null)" "(g) the laptop converged"
+
 finish

@@ -7,7 +7,6 @@
 # token is refused with one clear line.
 . "$(dirname "$0")/lib_hub.sh"
 
-UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
 hub_start hub || finish
 assert_match '^https://127\.0\.0\.1:[0-9]+$' "$HUB_URL" "hub URL"
@@ -23,13 +22,6 @@ done
 use_replica lap
 expect_ok crm whoami --json
 assert_json "$OUT" '.branch == "MSK"' "the laptop belongs to MSK"
-
-# add ENTITY ARGS... — `crm ENTITY add` on the current replica; NEW is its id.
-add()
-{
-	NEW=""
-	expect_ok crm "$1" add "${@:2}" && assert_match "$UUID_RE" "$OUT" "$1 add prints an id" && NEW=$OUT
-}
 
 # --- offline edits everywhere (no sync yet)
 use_replica msk

@@ -207,6 +207,15 @@ node_join()
 	NODE_ID=$(json_get "$OUT" .id)
 }
 
+UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+
+# add ENTITY ARGS... — `crm ENTITY add` on the current replica; NEW is its id.
+add()
+{
+	NEW=""
+	expect_ok crm "$1" add "${@:2}" && assert_match "$UUID_RE" "$OUT" "$1 add prints an id" && NEW=$OUT
+}
+
 # node_id NAME — the node id of replica $TEST_DIR/NAME.
 node_id()
 {

@@ -63,7 +63,7 @@ log "building crm, crm-syncd, crm-linkemu in $build"
 if [ ! -f "$build/CMakeCache.txt" ]; then
 	cmake -S "$root" -B "$build" >/dev/null || die "cmake configure failed"
 fi
-cmake --build "$build" -j"$(nproc)" --target crm-cli crm-syncd crm-linkemu >/dev/null || die "build failed"
+cmake --build "$build" -j"$(nproc)" --target crm-cli crm-syncd crm-linkemu bench_hub >/dev/null || die "build failed"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -71,7 +71,7 @@ S=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/bench_sync.XXXXXX") || die "no s
 # Private copies of the binaries: a rebuild of the tree during the run must
 # not swap (or briefly remove) the programs under measurement.
 mkdir -p "$S/bin"
-cp "$build/node/crm" "$build/syncd/crm-syncd" "$build/tools/linkemu/crm-linkemu" "$S/bin/" \
+cp "$build/node/crm" "$build/syncd/crm-syncd" "$build/tools/linkemu/crm-linkemu" "$build/tools/bench/bench_hub" "$S/bin/" \
 	|| { rm -rf "$S"; die "binaries missing under $build"; }
 CRM="$S/bin/crm"
 SYNCD="$S/bin/crm-syncd"
@@ -429,12 +429,41 @@ IDLE_P95=$(pct 95 "$L/lat.idle.ms")
 IDLE_RATE=$(calc "$IDLE_N / ($IDLE_WALL / 1000)")
 IDLE_CPU=$(calc "($CPU3 - $CPU2) / $IDLE_N")
 IDLE_CEIL=$(awk -v c="$CPU3" -v b="$CPU2" -v n="$IDLE_N" 'BEGIN { d = c - b; if (d <= 0) print "n/a"; else printf "%d", n * 1000 / d }')
+# (d) a new node of the load hub: replaying the whole history vs. the snapshot
+SNAP_HIST=$(sqlite3 "$L/hub/crm.db" "SELECT count(*) || ' ' || coalesce(sum(size), 0) FROM crm_applied")
+"$CRM" --data "$L/replay" init --join "$("$SYNCD" --data "$L/hub" token --branch B1 --name replayer)" >/dev/null \
+	|| die "enrollment failed"
+t0=$(now_ms)
+REPLAY_JSON=$("$CRM" --data "$L/replay" sync --json 2>>"$S/sync.err") || die "replay sync failed"
+REPLAY_MS=$(($(now_ms) - t0))
+t0=$(now_ms)
+"$CRM" --data "$L/snap" init --join "$("$SYNCD" --data "$L/hub" token --branch B1 --name snapper)" --snapshot \
+	>/dev/null 2>>"$S/sync.err" || die "snapshot join failed"
+SNAP_JOIN_MS=$(($(now_ms) - t0))   # enrollment + snapshot + first sync
+SNAP_BYTES=$(sed -n 's/.*GET \/v1\/snapshot .* status=200 in=0 out=\([0-9]*\) .*/\1/p' "$L/hub.log" | tail -n 1)
+H=$("$SYNCD" --data "$L/hub" state-hash)
+"$CRM" --data "$L/replay" sync >/dev/null 2>>"$S/sync.err"   # the snapper's user row
+SNAP_OK=0
+[ "$("$CRM" --data "$L/snap" state-hash)" = "$H" ] && [ "$("$CRM" --data "$L/replay" state-hash)" = "$H" ] && SNAP_OK=1
+REPLAY_BYTES=$(jq -r '.bytes_down + .bytes_up' <<<"$REPLAY_JSON")
+log "snapshot: $SNAP_BYTES B, join $(fmt_s "$SNAP_JOIN_MS") s; replay $REPLAY_BYTES B in $(fmt_s "$REPLAY_MS") s; equal=$SNAP_OK"
 cat "$L"/n*.err >"$S/load.err" 2>/dev/null
 RSS_END=$(proc_mem "$LOAD_HUB" VmRSS)
 HWM_END=$(proc_mem "$LOAD_HUB" VmHWM)
 stop "$LOAD_HUB"
 log "idle: $IDLE_N syncs in $(fmt_s "$IDLE_WALL") s = $IDLE_RATE/s; p50 $IDLE_P50 ms; hub CPU $IDLE_CPU ms/sync"
 log "load: $SYNCS syncs in $(fmt_s "$LOAD_WALL") s = $RATE/s; p50 $P50 ms p95 $P95 ms; hub CPU $HUB_CPU_PER_SYNC ms/sync; failures $SYNC_FAILS"
+
+# (c2) the hub alone: tools/bench/bench_hub (C client threads with kept
+# connections, the real protocol, pre-built batches), then without keep-alive
+log "(c2) bench_hub: $LOAD_NODES nodes, $LOAD_P threads, $LOAD_ROUNDS rounds"
+BH=$(BENCH_TMPDIR="$S" "$S/bin/bench_hub" --syncd "$SYNCD" --nodes "$LOAD_NODES" --conc "$LOAD_P" \
+	--rounds "$LOAD_ROUNDS" --idle 2 2>>"$S/bench_hub.err") || die "bench_hub failed: $(tail -n 3 "$S/bench_hub.err")"
+BH_NK=$(BENCH_TMPDIR="$S" "$S/bin/bench_hub" --syncd "$SYNCD" --nodes "$LOAD_NODES" --conc "$LOAD_P" \
+	--rounds "$LOAD_ROUNDS" --idle 2 --no-keepalive 2>>"$S/bench_hub.err") || die "bench_hub failed"
+# bh KEY [OUTPUT] — a RESULT value of bench_hub
+bh() { sed -n 's/.* '"$1"'=\([^ ]*\).*/\1/p; s/^RESULT '"$1"'=\([^ ]*\).*/\1/p' <<<"${2:-$BH}" | head -n 1; }
+log "bench_hub: $(grep '^small sync' <<<"$BH")"
 
 # ================================================================ report ==
 # day figures: median of the no-drop runs, median and max of the drop runs
@@ -488,6 +517,8 @@ Verdicts are computed from the figures by the script.
 | hub small syncs/s, $LOAD_NODES nodes, $LOAD_P at once (end to end, incl. the crm CLI) | ≥ 500 | $RATE | $(meets "$RATE" ">=" 500) |
 | hub small syncs/s, ceiling from the hub's CPU per sync (clients free) | ≥ 500 | $HUB_CEIL | $(meets "${HUB_CEIL/n\/a/0}" ">=" 500) |
 | hub idle syncs/s (nothing to push or pull), end to end / hub-CPU ceiling | ≥ 500 | $IDLE_RATE / $IDLE_CEIL | $(meets "$IDLE_RATE" ">=" 500) / $(meets "${IDLE_CEIL/n\/a/0}" ">=" 500) |
+| hub small syncs/s measured on the hub alone (bench_hub: $LOAD_P client threads, kept connections) | ≥ 500 | $(bh small_rate) | $(meets "$(bh small_rate)" ">=" 500) |
+| hub idle syncs/s measured on the hub alone (bench_hub) | ≥ 500 | $(bh idle_rate) | $(meets "$(bh idle_rate)" ">=" 500) |
 
 ### (a) A branch's day of work through the emulated link
 
@@ -538,7 +569,7 @@ $LOAD_NODES nodes enrolled (in $(sec_ms "$ENROLL_MS") s, one at a time), each cr
 $LOAD_ROUNDS rounds: every node changes one field of its company (not timed), then all $LOAD_NODES run
 \`crm sync --json\` through \`xargs -P $LOAD_P\` (timed: the whole round).  A small sync here = one \`crm sync\`
 process: open the replica, seal one batch, push it (one signed HTTPS request), pull what the other nodes pushed since
-(mean pushed $PUSHED, pulled $PULLED batches, $REQS requests per sync).  Each request is a new TLS 1.3 connection.
+(mean pushed $PUSHED, pulled $PULLED batches, $REQS requests per sync) on one kept TLS 1.3 connection.
 
 | figure | value |
 |---|---|
@@ -561,6 +592,49 @@ On $(nproc) cores the $LOAD_P concurrent \`crm\` processes and the hub share the
 bounded by process start-up, key loading and TLS handshakes on the client side as much as by the hub; the CPU
 ceiling is what one hub process could serve if the clients ran elsewhere (it ignores I/O waits, so it is an
 upper bound).
+
+### (c2) The hub alone: \`tools/bench/bench_hub\`
+
+The same shape of load without a \`crm\` process per sync: \`bench_hub --nodes $LOAD_NODES --conc $LOAD_P --rounds
+$LOAD_ROUNDS --idle 2\` starts its own hub, enrolls $LOAD_NODES nodes with their own keys through libcrm
+(\`crm_join\`), warms them up with \`crm_sync\`, and pre-builds every node's batch of every round (one field change,
+sealed and exported exactly as \`crm sync\` would push it) — the nodes' work, not timed.  Timed: $LOAD_P threads, each
+with one HTTPS connection, take the next node and do its small sync with the real protocol (signed push of the batch,
+signed pulls since the node's cursor until the hub says no more; the pulled batches are received, not applied).  Idle:
+one signed pull each.  Hub CPU from /proc (utime+stime of crm-syncd).
+
+| figure | kept connections | a new connection per sync |
+|---|---|---|
+| small syncs | $(bh small_syncs) ($(bh small_fails) failed) in $(bh small_wall_s) s | $(bh small_syncs "$BH_NK") ($(bh small_fails "$BH_NK") failed) in $(bh small_wall_s "$BH_NK") s |
+| **small syncs/s** | **$(bh small_rate)** | $(bh small_rate "$BH_NK") |
+| latency p50 / p95 / max (ms) | $(bh small_p50_ms) / $(bh small_p95_ms) / $(bh small_max_ms) | $(bh small_p50_ms "$BH_NK") / $(bh small_p95_ms "$BH_NK") / $(bh small_max_ms "$BH_NK") |
+| hub CPU per small sync (ms); ceiling it implies | $(bh small_hub_cpu_ms); $(bh small_hub_ceiling)/s | $(bh small_hub_cpu_ms "$BH_NK"); $(bh small_hub_ceiling "$BH_NK")/s |
+| requests per small sync | $(bh small_requests_per_sync) | $(bh small_requests_per_sync "$BH_NK") |
+| **idle syncs/s**; p50 / p95 (ms) | **$(bh idle_rate)**; $(bh idle_p50_ms) / $(bh idle_p95_ms) | $(bh idle_rate "$BH_NK"); $(bh idle_p50_ms "$BH_NK") / $(bh idle_p95_ms "$BH_NK") |
+| hub CPU per idle sync (ms) | $(bh idle_hub_cpu_ms) | $(bh idle_hub_cpu_ms "$BH_NK") |
+| hub RSS before / after the timed part; peak (KiB) | $(bh hub_rss_kib_before) / $(bh hub_rss_kib_after); $(bh hub_hwm_kib_after) | $(bh hub_rss_kib_before "$BH_NK") / $(bh hub_rss_kib_after "$BH_NK"); $(bh hub_hwm_kib_after "$BH_NK") |
+
+Side by side with (c): the end-to-end rate of \`crm sync\` processes is $RATE syncs/s; the hub measured alone serves
+$(bh small_rate) small syncs/s with the same concurrency.  What is left in a small sync is the push: the hub indexes the
+pushed pack into its log (a new pack and index file, fsync'd) and applies it in one transaction, one
+request at a time in one event loop, so the fsyncs of successive pushes do not overlap (docs/ARCHITECTURE.md, "Hub
+throughput").
+
+### (d) A new node: the hub's snapshot vs. replaying the history
+
+On the load hub after (c) ($(cut -d' ' -f1 <<<"$SNAP_HIST") batches, $(cut -d' ' -f2 <<<"$SNAP_HIST") B of payload):
+one new node enrolls and replays the whole history with \`crm sync\`; another enrolls with \`crm init --join TOKEN
+--snapshot\` (enrollment, snapshot download and verification, install, first sync).
+
+| | replay the history | snapshot | ratio |
+|---|---|---|---|
+| bytes (HTTP bodies) | $REPLAY_BYTES | $SNAP_BYTES | $(calc "$SNAP_BYTES / $REPLAY_BYTES") |
+| seconds | $(sec_ms "$REPLAY_MS") (sync only) | $(sec_ms "$SNAP_JOIN_MS") (join + snapshot + sync) | $(calc "$SNAP_JOIN_MS / $REPLAY_MS") |
+| state hash equals the hub's | $([ "$SNAP_OK" = 1 ] && echo yes || echo **no**) | $([ "$SNAP_OK" = 1 ] && echo yes || echo **no**) | |
+
+The snapshot is the hub's database, deflated (mostly empty SQLite pages compress well): it grows with the data,
+not with the history, and installing it checks one signature and copies tables in one transaction, where replaying
+verifies and merges every batch.  It is not verified commit by commit: docs/PROTOCOL.md §5 says what the node trusts.
 <!-- bench_sync:end -->
 EOF
 }
