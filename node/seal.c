@@ -404,6 +404,13 @@ int crm_seal(crm_store *st, size_t *batches)
 	if (batches)
 		*batches = 0;
 	int err = crm_store_log(st, &s.log);
+	/* A sealed batch may leave this machine right after (sync, a change
+	 * file), so its commit must survive a power cut: were it lost, the node
+	 * would seal other changes under the same seq and fork its own chain.
+	 * Local edits keep synchronous=NORMAL (node/db.c); this commit, which
+	 * also syncs every WAL frame before it, is synced in full. */
+	if (err == 0)
+		err = crm_db_exec(db, "PRAGMA synchronous=FULL");
 	/* The write lock for the whole seal: two processes sealing at once must
 	 * not both make batch n+1 (that would fork our own chain), and refs are
 	 * only updated under it (changelog.c). */
@@ -426,6 +433,9 @@ int crm_seal(crm_store *st, size_t *batches)
 		else
 			err = crm_db_commit(db);
 	}
+	int back = crm_db_exec(db, "PRAGMA synchronous=NORMAL");
+	if (err == 0)
+		err = back;
 	if (err == 0 && batches)
 		*batches = s.done_count;
 	free(s.done);

@@ -376,6 +376,11 @@ int crm_server_run(const char *dir, const char *dashboard, volatile sig_atomic_t
 	char *listen = NULL, pem[4096];
 	snprintf(pem, sizeof(pem), "%s/hub.pem", dir);
 	int err = crm_store_open(&sv.st, dir);
+	/* A push's receipt tells the node it may forget nothing more about those
+	 * batches, so the commit behind it must survive a power cut: the WAL is
+	 * synced at every commit here (nodes keep NORMAL, node/db.c). */
+	if (err == 0)
+		err = crm_db_exec(crm_store_db(sv.st), "PRAGMA synchronous=FULL");
 	if (err == 0)
 		err = crm_meta_get(sv.st, "listen", &listen);
 	if (err == 0 && !(sv.ssl = crm_cert_server_ctx(pem)))
