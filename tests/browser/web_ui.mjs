@@ -198,6 +198,15 @@ async function main() {
 			`dashboard funnel "${s.stage}" reached and conversion equal crm report funnel`,
 			{page: [reached, conv], report: [s.reached, s.conversion]});
 	}
+	// every panel loads its report (each is its own request) without an error
+	await page.waitForFunction(() => !document.querySelector('[data-loading]'), null, {timeout: 20000});
+	const panels = await page.$$eval('.panel[data-report]', (els) => els.map((e) => e.dataset.report));
+	check(['funnel', 'plan', 'forecast', 'overdue', 'losses', 'sources', 'stages'].every((n) => panels.includes(n)),
+		'dashboard shows all seven reports', panels);
+	const lossText = await page.textContent('.panel[data-report="losses"]');
+	const losses = crmJson('report', 'losses');
+	check(losses.reasons.length > 0 && losses.reasons.every((r) => lossText.includes(r.reason) && lossText.includes(r.amount_text)),
+		'dashboard loss reasons equal crm report losses', {page: lossText, report: losses.reasons});
 	await shot(page, 'dashboard');
 
 	// ---- tasks, inbox, sync screens render

@@ -628,23 +628,38 @@ function monthBounds() {
 	return [first.toISOString().slice(0, 10), last.toISOString().slice(0, 10)];
 }
 
+/* Each panel asks for its own report (GET /api/reports/NAME), the quick ones
+ * first, and fills in when it arrives: over a big replica the slow reports
+ * (time per stage, sources) do not hold back the funnel and the plan. */
+const DASHBOARD = [['funnel', 'Funnel'], ['plan', 'Plan vs fact'], ['forecast', 'Expected sales (amount × probability)'],
+	['overdue', 'Overdue deals and tasks'], ['losses', 'Loss reasons'], ['sources', 'Conversion by lead source'],
+	['stages', 'Time per stage']];
+
 async function viewDashboard(q) {
 	const [m0, m1] = monthBounds();
 	const f = {from: q.from ?? m0, to: q.to ?? m1, branch: q.branch || '', pipeline: q.pipeline || ''};
-	const dash = await api('GET', `dashboard?${params(f)}`);
 	const go = (patch) => { location.hash = '#/dashboard?' + params(Object.assign({}, f, patch)); };
-	const titles = {plan: 'Plan vs fact', funnel: 'Funnel', sources: 'Conversion by lead source', losses: 'Loss reasons',
-		stages: 'Time per stage', overdue: 'Overdue deals and tasks', forecast: 'Expected sales (amount × probability)'};
 	const from = h('input', {type: 'date', value: f.from, 'aria-label': 'From'});
 	const to = h('input', {type: 'date', value: f.to, 'aria-label': 'To'});
+	const panels = DASHBOARD.map(([name, title]) => {
+		const body = h('p', {class: 'muted', 'data-loading': ''}, 'Loading…');
+		return {name, body, el: h('div', {class: 'panel', 'data-report': name}, h('h2', {}, title), body)};
+	});
 	view(INFO.hub ? 'HQ dashboard — all branches' : 'Dashboard',
 		h('form', {class: 'inline', onsubmit: (ev) => { ev.preventDefault(); go({from: from.value, to: to.value}); }},
 		  'From ', from, ' to ', to, ' ', branchSelect(f.branch, (v) => go({branch: v})), h('button', {type: 'submit'}, 'Show'),
 		  h('span', {class: 'muted'}, ' Same figures as crm report … --json.')),
-		h('div', {class: 'grid2'}, Object.keys(dash).map((name) => h('div', {class: 'panel', 'data-report': name},
-			h('h2', {}, titles[name] || name),
-			dash[name].error ? h('p', {class: 'muted'}, dash[name].error)
-				: name === 'funnel' && dash[name].stages ? funnelView(dash[name]) : render(dash[name])))));
+		h('div', {class: 'grid2'}, panels.map((p) => p.el)));
+	for (const p of panels) {
+		let doc;
+		try {
+			doc = await api('GET', `reports/${p.name}?${params(f)}`);
+		} catch (e) {
+			p.body.replaceWith(h('p', {class: 'muted'}, e.message));
+			continue;
+		}
+		p.body.replaceWith(p.name === 'funnel' && doc.stages ? funnelView(doc) : render(doc));
+	}
 }
 
 /* ---------------------------------------------------------------- inbox -- */
