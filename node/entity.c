@@ -105,6 +105,12 @@ static const fspec plan_f[] = {
 	{"month", F_MONTH, 1, NULL}, {"user_id", F_USER, 0, NULL}, {"branch_id", F_REF, 0, "branch"},
 	{"currency", F_CURRENCY, 0, NULL}, {"amount", F_MONEY, 1, NULL}, {NULL, 0, 0, NULL},
 };
+/* A person working for a company besides (or instead of) contacts.company_id:
+ * contact_companies, the "one or more companies" of a contact. */
+static const fspec link_f[] = {
+	{"contact_id", F_REF, 1, "contact"}, {"company_id", F_REF, 1, "company"},
+	{"role", F_TEXT, 0, NULL}, {NULL, 0, 0, NULL},
+};
 static const fspec branch_f[] = {
 	{"code", F_TEXT, 1, NULL}, {"name", F_TEXT, 0, NULL}, {NULL, 0, 0, NULL},
 };
@@ -115,6 +121,7 @@ static const espec entities[] = {
 	{"task", "tasks", task_f, 1}, {"lead", "leads", lead_f, 1},
 	{"note", "notes", note_f, 1}, {"user", "users", user_f, 0},
 	{"plan", "plans", plan_f, 0}, {"branch", "branches", branch_f, 0},
+	{"link", "contact_companies", link_f, 0},
 };
 #define ENTITY_COUNT (sizeof(entities) / sizeof(entities[0]))
 
@@ -145,7 +152,7 @@ const char *crm_entity_table(const char *entity)
 
 const char *crm_entity_names(void)
 {
-	return "company contact deal activity task lead note user plan branch";
+	return "company contact deal activity task lead note user plan branch link";
 }
 
 /* Canonical column name for what a person typed: '-' → '_', aliases. */

@@ -70,8 +70,10 @@ static const char *select_sql(const char *entity)
 {
 	if (strcmp(entity, "deal") == 0)
 		return "SELECT d.*, s.name AS stage, s.kind AS stage_kind, c.name AS company, "
+		       "trim(coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) AS contact, "
 		       "p.name AS pipeline FROM deals d LEFT JOIN stages s ON s.id = d.stage_id "
 		       "LEFT JOIN companies c ON c.id = coalesce((SELECT survivor FROM crm_alias WHERE id = d.company_id), d.company_id) "
+		       "LEFT JOIN contacts ct ON ct.id = coalesce((SELECT survivor FROM crm_alias WHERE id = d.contact_id), d.contact_id) "
 		       "LEFT JOIN pipelines p ON p.id = d.pipeline_id";
 	if (strcmp(entity, "contact") == 0)
 		return "SELECT t.*, co.name AS company, "
@@ -86,6 +88,11 @@ static const char *select_sql(const char *entity)
 		       "FROM companies t";
 	if (strcmp(entity, "task") == 0)
 		return "SELECT t.*, u.login AS assignee FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id";
+	if (strcmp(entity, "link") == 0)
+		return "SELECT t.*, trim(coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) AS contact, "
+		       "co.name AS company FROM contact_companies t "
+		       "LEFT JOIN contacts ct ON ct.id = coalesce((SELECT survivor FROM crm_alias WHERE id = t.contact_id), t.contact_id) "
+		       "LEFT JOIN companies co ON co.id = coalesce((SELECT survivor FROM crm_alias WHERE id = t.company_id), t.company_id)";
 	return NULL;
 }
 
@@ -169,7 +176,8 @@ int crm_query_list(json_t **out, crm_store *st, const char *entity, const char *
 		snprintf(sql, sizeof(sql), "%s WHERE %s.deleted = 0 AND instr(lower(%s.%s), lower(?1)) > 0 "
 			 "ORDER BY %s.id DESC LIMIT %zu", base, alias, alias,
 			 strcmp(entity, "note") == 0 ? "body" : strcmp(entity, "activity") == 0 ? "subject" :
-			 strcmp(entity, "user") == 0 || strcmp(entity, "plan") == 0 ? "id" : strcmp(entity, "branch") == 0 ? "code" : "title",
+			 strcmp(entity, "user") == 0 || strcmp(entity, "plan") == 0 ? "id" : strcmp(entity, "branch") == 0 ? "code" :
+			 strcmp(entity, "link") == 0 ? "role" : "title",
 			 alias, limit ? limit : (size_t)-1 >> 1);
 		snprintf(match, sizeof(match), "%s", search);
 	} else {
@@ -231,10 +239,22 @@ static int show_related(json_t *o, crm_store *st, const char *entity, const char
 		snprintf(sql, sizeof(sql), deals, col);
 		if (err == 0)
 			err = related(o, "deals", st, sql, id);
+		/* People of a company: by contacts.company_id or by a link
+		 * (contact_companies, `crm link`); the role comes from the link. */
 		if (err == 0 && strcmp(col, "company_id") == 0)
-			err = related(o, "contacts", st, "SELECT id, first_name, last_name, title FROM contacts "
-				      "WHERE company_id IN " GROUP_OF_1 " AND deleted = 0" NOT_MERGED("contacts")
-				      " ORDER BY last_name, first_name, id", id);
+			err = related(o, "contacts", st, "SELECT c.id, c.first_name, c.last_name, c.title, "
+				      "(SELECT role FROM contact_companies l WHERE l.contact_id = c.id AND l.company_id IN "
+				      GROUP_OF_1 " AND l.deleted = 0 ORDER BY l.id LIMIT 1) AS role FROM contacts c "
+				      "WHERE c.deleted = 0" NOT_MERGED("c") " AND (c.company_id IN " GROUP_OF_1
+				      " OR c.id IN (SELECT coalesce((SELECT survivor FROM crm_alias WHERE id = l.contact_id), "
+				      "l.contact_id) FROM contact_companies l WHERE l.company_id IN " GROUP_OF_1
+				      " AND l.deleted = 0)) ORDER BY c.last_name, c.first_name, c.id", id);
+		/* Companies a person works for through links, besides company_id. */
+		if (err == 0 && strcmp(col, "contact_id") == 0)
+			err = related(o, "companies", st, "SELECT l.id AS link_id, co.id, co.name, l.role "
+				      "FROM contact_companies l JOIN companies co ON co.id = coalesce((SELECT survivor "
+				      "FROM crm_alias WHERE id = l.company_id), l.company_id) WHERE l.contact_id IN "
+				      GROUP_OF_1 " AND l.deleted = 0 AND co.deleted = 0 ORDER BY co.name, l.id", id);
 		if (err == 0)
 			err = related(o, "timeline", st, strcmp(col, "company_id") == 0
 							 ? TIMELINE_SQL("company_id", "d.company_id")

@@ -26,6 +26,7 @@ static const char *list_columns(const char *entity)
 		{"user", "id,login,name"},
 		{"plan", "id,month,user_id,branch_id,amount,currency"},
 		{"branch", "id,code,name"},
+		{"link", "id,contact,company,role"},
 	};
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		if (strcmp(cols[i][0], entity) == 0)

@@ -110,6 +110,19 @@ async function main() {
 	check(shown.channels.some((c) => c.kind === 'phone' && c.normalized === '+79031112233'),
 		'its phone was normalized by the core', shown.channels);
 
+	// ---- a person of two companies: the link made with `crm link` is on both cards
+	const bank = crm('company', 'add', '--name', 'Volga Bank');
+	crm('link', 'add', '--contact', boris, '--company', bank, '--role', 'Board member');
+	await page.reload();   // the card is open already: show it again with the link
+	await page.waitForFunction(() => document.querySelector('h1').textContent === 'Boris Petrov');
+	const fields = await page.textContent('dl.fields');
+	check(fields.includes('Also works for') && fields.includes('Volga Bank (Board member)'),
+		'the contact card lists the linked company with the role', fields);
+	await page.goto(`${url}#/company/${bank}`);
+	await page.waitForFunction(() => document.querySelector('h1').textContent === 'Volga Bank');
+	const people = await page.textContent('#main');
+	check(people.includes('Boris Petrov') && people.includes('Board member'), 'the company card lists the linked person', people);
+
 	// ---- a bad e-mail is refused with the core's message, nothing created
 	const before = crmJson('contact', 'list').length;
 	await page.goto(url + '#/');

@@ -312,6 +312,26 @@ list_json company
 assert_eq 0 "$(in_list "$INITECH")" "a deleted company vanishes from the list"
 expect_ok crm company restore "$INITECH"
 
+# ------------------------------------------- a person of several companies ----
+# contacts.company_id is the main company; `crm link` adds others with a role.
+add_ok link --contact "$IVAN" --company "$GLOBEX" --role "Board member"
+LINK=$NEW_ID
+show_json contact "$IVAN"
+assert_json "$REC" "[.companies[] | select(.id == \"$GLOBEX\" and .role == \"Board member\")] | length == 1" \
+	"contact show lists the linked company with its role"
+show_json company "$GLOBEX"
+assert_json "$REC" "[.contacts[] | select(.id == \"$IVAN\" and .role == \"Board member\")] | length == 1" \
+	"company show lists the linked person with the role"
+show_json deal "$DEAL"
+assert_json "$REC" '.contact == "Petr Petrov-Vodkin"' "deal show names its contact"
+H0=$(crm state-hash)
+expect_fail 1 "company_id" crm link add --contact "$IVAN"
+expect_fail 1 "not a company id" crm link add --contact "$IVAN" --company nope
+assert_eq "$H0" "$(crm state-hash)" "refused links change nothing"
+expect_ok crm link delete "$LINK"
+show_json contact "$IVAN"
+assert_json "$REC" "[.companies[] | select(.id == \"$GLOBEX\")] | length == 0" "a deleted link leaves the card"
+
 # Ids are accepted in upper case too.
 UPPER=$(printf '%s' "$IVAN" | tr a-f A-F)
 expect_ok crm contact show "$UPPER" --json

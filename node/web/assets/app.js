@@ -377,8 +377,10 @@ async function viewContact(id) {
 		h('div', {class: 'row'},
 		  h('div', {class: 'col'},
 		    h('div', {class: 'panel'}, fieldList([['Job title', c.title],
-			['Company', c.company_id ? link('company', c.company_id, c.company) : ''], ['Birthday', c.birthday],
-			['Created', day(c.created_at)]]), nextContact('contact', c, reload), editPanel('contact', c, reload)),
+			['Company', c.company_id ? link('company', c.company_id, c.company) : ''],
+			['Also works for', (c.companies || []).length ? c.companies.map((x, i) =>
+				[i ? ', ' : '', link('company', x.id, x.name), x.role ? ` (${x.role})` : '']).flat() : ''],
+			['Birthday', c.birthday], ['Created', day(c.created_at)]]), nextContact('contact', c, reload), editPanel('contact', c, reload)),
 		    h('div', {class: 'panel'}, h('h2', {}, 'Channels'),
 		      c.channels.length ? table(c.channels, [{label: 'Kind', get: (r) => r.kind}, {label: 'Value', get: (r) => r.value},
 			{label: 'Label', get: (r) => r.label || ''}]) : h('p', {class: 'muted'}, 'No e-mail or phone.')),
@@ -400,7 +402,8 @@ async function viewCompany(id) {
 			: h('p', {class: 'muted'}, 'No e-mail or phone.')),
 		    h('div', {class: 'panel'}, h('h2', {}, 'People'),
 		      c.contacts.length ? table(c.contacts, [{label: 'Name', get: (r) => link('contact', r.id, fullName(r))},
-			{label: 'Title', get: (r) => r.title || ''}]) : h('p', {class: 'muted'}, 'No contacts.')),
+			{label: 'Title', get: (r) => r.title || ''}, {label: 'Role', get: (r) => r.role || ''}])
+			: h('p', {class: 'muted'}, 'No contacts.')),
 		    h('div', {class: 'panel'}, h('h2', {}, 'Deals'), dealsTable(c.deals))),
 		  h('div', {class: 'col'}, quickAdd({company_id: c.id}, reload),
 		    h('div', {class: 'panel'}, h('h2', {}, 'Timeline'), timeline(c.timeline)))));
@@ -443,7 +446,7 @@ async function viewDeal(id) {
 		    h('div', {class: 'panel'}, fieldList([['Stage', h('span', {class: `tag ${d.stage_kind || ''}`}, d.stage || '')],
 			['Pipeline', d.pipeline], ['Amount', money(d.amount_text, d.currency)],
 			['Company', d.company_id ? link('company', d.company_id, d.company) : ''],
-			['Contact', d.contact_id ? link('contact', d.contact_id) : ''], ['Probability', d.probability],
+			['Contact', d.contact_id ? link('contact', d.contact_id, d.contact || undefined) : ''], ['Probability', d.probability],
 			['Expected close', d.expected_close], ['Source', d.source], ['Loss reason', d.lost_reason]]),
 		      p ? h('p', {class: 'write'}, 'Move to: ', stageSelect(d, p.stages, d.stage_id, reload)) : null,
 		      editPanel('deal', d, reload)),
