@@ -92,6 +92,36 @@ static int check_required(importer *im, rec *r)
 					       r->line, im->cols[c].header, im->require[i]);
 		return CRM_ERR(CRM_EINVAL, "%s:%u: no %s, but --require names it", im->file, r->line, im->require[i]);
 	}
+	/* The replica's own rule for this kind of record (crm config). */
+	for (int b = 0; b < 4; b++) {
+		if (r->ent != (1u << b) || !im->rule[b])
+			continue;
+		for (const char *s = im->rule[b]; *s;) {
+			size_t k = strcspn(s, ",");
+			char f[32];
+			snprintf(f, sizeof(f), "%.*s", (int)k, s);
+			if (k && k < sizeof(f) && !imp_val(r, f))
+				return CRM_ERR(CRM_EINVAL, "%s:%u: no %s, which every imported %s must have here "
+					       "(crm config import.require.%s)", im->file, r->line, f,
+					       imp_ent_name(r->ent), imp_ent_name(r->ent));
+			s += k + (s[k] != '\0');
+		}
+	}
+	return 0;
+}
+
+/* The replica's import.require.ENTITY settings (config.h). */
+static int load_rules(importer *im)
+{
+	for (int b = 0; b < 4; b++) {
+		char key[64];
+		snprintf(key, sizeof(key), "import.require.%s", imp_ent_name(1u << b));
+		int err = crm_meta_get(im->st, key, &im->rule[b]);
+		if (err == CRM_ENOTFOUND)
+			crm_error_clear();
+		else if (err < 0)
+			return err;
+	}
 	return 0;
 }
 
@@ -707,6 +737,8 @@ int crm_import_file(json_t **out, crm_store *st, const crm_import_opts *o)
 	im->actions = json_array();
 	im->ignored = json_object();
 	int err = parse_require(im);
+	if (err == 0)
+		err = load_rules(im);
 	if (err == 0 && o->encoding && !crm_text_encoding_name(o->encoding))
 		err = CRM_ERR(CRM_EUSAGE, "unknown encoding '%s'; use utf-8, utf-16le, utf-16be, windows-1251, koi8-r, "
 			      "cp866, windows-1252 or iso-8859-1", o->encoding);
@@ -730,6 +762,8 @@ int crm_import_file(json_t **out, crm_store *st, const crm_import_opts *o)
 	json_decref(im->ignored);
 	free(im->skip);
 	free(im->text);
+	for (int b = 0; b < 4; b++)
+		free(im->rule[b]);
 	free(im);
 	return err;
 }

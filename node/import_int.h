@@ -71,6 +71,7 @@ typedef struct importer {
 	int header_done;
 	char require[8][32];
 	size_t nrequire;
+	char *rule[4];            /* setting import.require.ENTITY per entity bit (crm config), or NULL */
 	hmap company_names, company_tax, contact_names;
 	size_t records, created, updated, unchanged, suggested, companies_created, notes_created;
 	json_t *warnings, *rejects, *actions, *ignored;

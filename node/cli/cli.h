@@ -83,5 +83,6 @@ int cmd_board(cli *c);
  * the per-branch breakdown the default (--no-by-branch turns it off). */
 int cli_report(cli *c, int hub);
 int cmd_serve(cli *c);      /* crm serve (cmd_serve.c) */
+int cmd_config(cli *c);     /* crm config (cmd_config.c) */
 
 #endif

@@ -18,6 +18,7 @@ static void usage(FILE *to)
 		"  sync [--once]                        push and pull with the hub\n"
 		"  whoami [--json]                      node id, name, branch, public key\n"
 		"  status [--json]                      pending changes\n"
+		"  config [list] | set KEY VALUE | unset KEY   settings of this replica\n"
 		"  ENTITY add|list|show|set|delete|restore ...\n"
 		"         ENTITY: %s\n"
 		"  deal move ID --stage NAME            move a deal on the pipeline\n"
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 	c.argc = argc - i - 1;
 	c.argv = argv + i + 1;
 	static const struct { const char *name; cli_fn fn; } cmds[] = {
-		{"init", cmd_init}, {"whoami", cmd_whoami}, {"status", cmd_status},
+		{"init", cmd_init}, {"config", cmd_config}, {"whoami", cmd_whoami}, {"status", cmd_status},
 		{"state-hash", cmd_state_hash}, {"search", cmd_search}, {"seal", cmd_seal},
 		{"export-changes", cmd_export}, {"import-changes", cmd_import}, {"trust", cmd_trust},
 		{"log", cmd_log}, {"forks", cmd_forks}, {"attach", cmd_attach},
