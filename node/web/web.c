@@ -28,14 +28,46 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+		   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||   /* overlong, surrogates */
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+/* An error answer.  Messages quote what the client sent (a path, an id),
+ * which need not be UTF-8, and truncation may cut a character: bytes that
+ * are not valid UTF-8 become '?', so the answer is always a JSON document. */
 int web_error(json_t **out, int status, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], clean[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	*out = json_pack("{s:s}", "error", msg);
+	size_t n = strlen(msg), o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_len((const unsigned char *)msg + i, n - i);
+		if (k == 0) {
+			clean[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(clean + o, msg + i, k);
+		o += k;
+		i += k;
+	}
+	clean[o] = '\0';
+	*out = json_pack("{s:s}", "error", clean);
 	return status;
 }
 
@@ -155,10 +187,8 @@ static int write_ok(crm_web *w, struct evhttp_request *req, json_t **out)
 }
 
 /* Check 3: the body of a write is one JSON object (empty body: {}). */
-static int parse_body(web_req *r, struct evhttp_request *req, json_t **out)
+static int parse_body(web_req *r, const char *body, size_t len, json_t **out)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
 	if (len == 0) {
 		r->body = json_object();
 		return 0;
@@ -166,7 +196,7 @@ static int parse_body(web_req *r, struct evhttp_request *req, json_t **out)
 	if (len > CRM_WEB_MAX_BODY)
 		return web_error(out, 413, "request body too large (%zu bytes, at most %u)", len, CRM_WEB_MAX_BODY);
 	json_error_t je;
-	r->body = json_loadb((const char *)evbuffer_pullup(in, -1), len, JSON_REJECT_DUPLICATES, &je);
+	r->body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!r->body)
 		return web_error(out, 400, "bad JSON in the request body (line %d, column %d): %s", je.line,
 				 je.column, je.text);
@@ -210,33 +240,48 @@ static const char *method_name(enum evhttp_cmd_type m)
 	}
 }
 
-static void handle_api(crm_web *w, struct evhttp_request *req, const char *path, const char *uri)
+int web_dispatch(crm_web *w, enum evhttp_cmd_type method, const char *path, const char *query,
+		 const char *body, size_t len, json_t **out)
 {
-	web_req r = {.w = w, .st = w->st, .method = evhttp_request_get_command(req)};
-	json_t *doc = NULL;
+	web_req r = {.w = w, .st = w->st, .method = method};
 	int status = 0;
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	*out = NULL;
 	if (evhttp_parse_query_str(query ? query : "", &r.query) < 0)
-		status = web_error(&doc, 400, "bad query string");
-	if (!status && r.method != EVHTTP_REQ_GET && r.method != EVHTTP_REQ_HEAD)
-		status = write_ok(w, req, &doc);
-	if (!status && r.method != EVHTTP_REQ_GET && r.method != EVHTTP_REQ_HEAD)
-		status = parse_body(&r, req, &doc);
+		status = web_error(out, 400, "bad query string");
+	if (!status && method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+		status = parse_body(&r, body, len, out);
 	if (!status)
-		status = split_path(&r, path, &doc);
+		status = split_path(&r, path, out);
 	if (!status) {
 		crm_error_clear();
-		status = web_api(&r, &doc);
+		status = web_api(&r, out);
 	}
-	const char *err = status >= 400 ? json_string_value(json_object_get(doc, "error")) : NULL;
-	char *detail = err ? strdup(err) : NULL;
-	status = send_doc(req, status, doc);
-	log_req(w, method_name(r.method), uri, status, detail);
-	free(detail);
 	evhttp_clear_headers(&r.query);
 	for (size_t i = 0; i < r.nseg; i++)
 		free(r.seg[i]);
 	json_decref(r.body);
+	return status;
+}
+
+static void handle_api(crm_web *w, struct evhttp_request *req, const char *path, const char *uri)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	json_t *doc = NULL;
+	int status = 0;
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+		status = write_ok(w, req, &doc);
+	if (!status) {
+		struct evbuffer *in = evhttp_request_get_input_buffer(req);
+		size_t len = evbuffer_get_length(in);
+		const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+		status = web_dispatch(w, method, path, query, len ? (const char *)evbuffer_pullup(in, -1) : "", len,
+				      &doc);
+	}
+	const char *err = status >= 400 ? json_string_value(json_object_get(doc, "error")) : NULL;
+	char *detail = err ? strdup(err) : NULL;
+	status = send_doc(req, status, doc);
+	log_req(w, method_name(method), uri, status, detail);
+	free(detail);
 }
 
 static void handle_asset(crm_web *w, struct evhttp_request *req, const char *path, const char *uri)

@@ -37,6 +37,12 @@ typedef struct web_req {
  * (caller owns). */
 int web_api(web_req *r, json_t **out);
 
+/* One /api/ request after the Host/Origin checks: parse the query, the body
+ * (a JSON object, at most CRM_WEB_MAX_BODY; writes only) and the path
+ * ("/api/a/b"), then route it.  Returns the status; *out the answer. */
+int web_dispatch(crm_web *w, enum evhttp_cmd_type method, const char *path, const char *query,
+		 const char *body, size_t len, json_t **out);
+
 /* A query parameter, or NULL. */
 const char *web_query(web_req *r, const char *name);
 /* An error answer {"error": msg}: returns status. */

@@ -101,6 +101,14 @@ assert_eq 404 "$CODE" "an unknown kind of record is 404"
 http GET "nowhere/at/all"
 assert_eq 404 "$CODE" "an unknown route is 404"
 assert_json "$BODY" '.error | type == "string"' "unknown routes answer JSON errors"
+# Bytes that are not UTF-8 in the path (found by fuzz_api): still a 404 with
+# a JSON error, not a 500 "out of memory" from an error message JSON refused.
+http GET "nowhere%F4at%FF"
+assert_eq 404 "$CODE" "a path that is not UTF-8 is 404"
+assert_json "$BODY" '.error | test("no such endpoint")' "with a JSON error naming the problem"
+http GET "records/company/%C3"
+assert_eq 404 "$CODE" "an id with a broken UTF-8 sequence is 404"
+assert_json "$BODY" '.error | type == "string"' "with a JSON error"
 http GET "records/company?limit=x"
 assert_eq 400 "$CODE" "a bad limit is 400"
 http GET pipelines

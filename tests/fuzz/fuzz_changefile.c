@@ -9,43 +9,25 @@
  * $CRM_FUZZ_SEED_DIR (if set) so the fuzzer starts from a valid, signed file
  * it can mutate.
  */
-#define _XOPEN_SOURCE 700   /* nftw, mkdtemp */
 #include "entity.h"
+#include "fuzz_scratch.h"
 #include "error.h"
 #include "exchange.h"
 #include "hash.h"
 #include "sign.h"
 #include "store.h"
 
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char root[256];
 static crm_store *author, *receiver;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void cleanup(void)
 {
 	crm_store_free(receiver);
 	crm_store_free(author);
-	if (root[0])
-		nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "fuzz_changefile: %s: %s\n", what, crm_error_last());
-	exit(1);
 }
 
 static void make_author_data(void)
@@ -56,11 +38,11 @@ static void make_author_data(void)
 			   {"email", "anna@example.org"}, {"phone", "+7 916 555-12-34"}};
 	if (crm_entity_add(author, "company", company, 2, id) < 0 ||
 	    crm_entity_add(author, "contact", person, 4, contact) < 0)
-		die("author writes");
+		fuzz_die("author writes");
 	crm_kv deal[] = {{"title", "Fuzz deal"}, {"company", id}, {"amount", "1500.50"}};
 	if (crm_entity_add(author, "deal", deal, 3, deal_id) < 0 ||
 	    crm_deal_move(author, deal_id, "Won", NULL) < 0)
-		die("author deal");
+		fuzz_die("author deal");
 }
 
 static void write_seed(void)
@@ -71,13 +53,13 @@ static void write_seed(void)
 	uint64_t cursor = 0;
 	int more = 0;
 	if (crm_export_buffer(author, 0, 0, NULL, 1u << 20, &buf, &len, &cursor, &batches, &more) < 0)
-		die("export");
+		fuzz_die("export");
 	if (dir && *dir) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/seed_valid.crm", dir);
 		FILE *f = fopen(path, "wb");
 		if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
-			die("write seed");
+			fuzz_die("write seed");
 	}
 	free(buf);
 }
@@ -86,25 +68,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(root, sizeof(root), "%s/crm_fuzz_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(root))
-		die("mkdtemp");
-	atexit(cleanup);
+	const char *root = fuzz_scratch_dir();
+	atexit(cleanup);   /* runs first: stores close before the directory goes */
 	char dir[300];
 	crm_init_opts a = {.name = "author", .branch = "MSK"}, b = {.name = "receiver", .branch = "SPB"};
 	snprintf(dir, sizeof(dir), "%s/a", root);
 	if (crm_store_create(&author, dir, &a) < 0)
-		die("create author");
+		fuzz_die("create author");
 	snprintf(dir, sizeof(dir), "%s/b", root);
 	if (crm_store_create(&receiver, dir, &b) < 0)
-		die("create receiver");
+		fuzz_die("create receiver");
 	uint8_t pub[CRM_PUBKEY_LEN];
 	char *line = NULL, node[CRM_NODE_ID_HEX + 1];
 	crm_key_public(crm_store_key(author), pub);
 	if (crm_pubkey_to_openssh(&line, pub, "author") < 0 ||
 	    crm_trust_add(receiver, line, "author", "fuzz", node) < 0)
-		die("trust");
+		fuzz_die("trust");
 	free(line);
 	make_author_data();
 	write_seed();
@@ -115,12 +94,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	char before[65], after[65];
 	if (crm_state_hash(receiver, before) < 0)
-		die("state-hash");
+		fuzz_die("state-hash");
 	crm_apply_report rep;
 	memset(&rep, 0, sizeof(rep));
 	int rc = crm_import_buffer(receiver, data, len, NULL, &rep, NULL);
 	if (crm_state_hash(receiver, after) < 0)
-		die("state-hash");
+		fuzz_die("state-hash");
 	if (rc < 0 && strcmp(before, after) != 0) {
 		fprintf(stderr, "refused import (%s) changed the state\n", crm_error_last());
 		abort();

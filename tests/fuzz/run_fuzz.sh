@@ -30,6 +30,20 @@ for seed in "$@"; do
 		json='{"hub":"https://127.0.0.1:8443","pin":"sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=","branch":"MSK","role":"laptop","name":"seed","secret":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}'
 		printf 'BLT1:%s' "$(printf '%s' "$json" | base64 -w0)" > "$corpus/seed_token.txt"
 		;;
+	api)
+		# method byte (0 GET, 1 POST, 2 PATCH, 3 DELETE), path?query, newline, body
+		printf '\000search?q=petrov\n' > "$corpus/seed_search"
+		printf '\000board?per_column=5\n' > "$corpus/seed_board"
+		printf '\000reports/funnel?from=2026-01-01&to=2026-12-31\n' > "$corpus/seed_report"
+		printf '\000records/contact?search=iv&limit=3\n' > "$corpus/seed_list"
+		printf '\000tasks?view=overdue\n' > "$corpus/seed_tasks"
+		printf '\001records/company\n{"name":"Beta","tax_id":"7707083893","phone":"8 916 555 12 34"}' \
+			> "$corpus/seed_add"
+		printf '\001records/deal\n{"title":"Big","amount":"1 250 000,50","currency":"EUR"}' > "$corpus/seed_deal"
+		printf '\002records/company/01a20000-0000-7000-8000-000000000000\n{"industry":"Retail"}' > "$corpus/seed_set"
+		printf '\001duplicates/merge\n{"a":"x","b":"y"}' > "$corpus/seed_merge"
+		printf '\003records/contact/nope\n' > "$corpus/seed_delete"
+		;;
 	*)
 		[ -d "$seed" ] || { echo "run_fuzz.sh: no seed directory $seed" >&2; exit 2; }
 		cp "$seed"/* "$corpus"/
