@@ -642,10 +642,23 @@ int crm_log_pack(crm_log *log, uint8_t **out, size_t *len, char *const *oids, si
 	return 0;
 }
 
+/* Smallest object in a pack: a one-byte type/size header and the shortest
+ * zlib stream (8 bytes). */
+#define PACK_MIN_OBJECT 9
+
 int crm_log_import_pack(crm_log *log, const uint8_t *pack, size_t len)
 {
 	if (len < 32 || memcmp(pack, "PACK", 4) != 0)
 		return CRM_ERR(CRM_ECORRUPT, "the change data is not a git packfile");
+	uint32_t version = (uint32_t)pack[4] << 24 | (uint32_t)pack[5] << 16 | (uint32_t)pack[6] << 8 | pack[7];
+	uint32_t objects = (uint32_t)pack[8] << 24 | (uint32_t)pack[9] << 16 | (uint32_t)pack[10] << 8 | pack[11];
+	if (version != 2 && version != 3)
+		return CRM_ERR(CRM_ECORRUPT, "the change data is damaged: git pack version %u", version);
+	/* libgit2's indexer sizes its tables from the claimed count: a few bytes
+	 * claiming millions of objects must not reach it. */
+	if (objects > (len - 32) / PACK_MIN_OBJECT)
+		return CRM_ERR(CRM_ECORRUPT, "the change data is damaged: its pack claims %u objects in %zu bytes",
+			       objects, len);
 	int err = write_pack(log, pack, len);
 	return err < 0 ? CRM_ERR(CRM_ECORRUPT, "the change data is damaged: %s", crm_error_last()) : 0;
 }

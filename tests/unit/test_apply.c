@@ -485,6 +485,40 @@ static void test_apply__altered_or_foreign_commits_are_refused(void **state)
 	assert_int_equal(count_of(b, "SELECT count(*) FROM contacts WHERE id = ?1 AND first_name = 'Ivan'", cid), 1);
 }
 
+/* A pack header may claim any number of objects; libgit2's indexer sizes its
+ * tables from that claim, so a 1.5 KiB file claiming 704 million objects made
+ * it allocate gigabytes (found by fuzz_changefile).  The claim is checked
+ * against the bytes first: refused as damaged, nothing applied. */
+static void test_apply__pack_claiming_more_objects_than_bytes_is_refused(void **state)
+{
+	world *w = *state;
+	crm_store *a = make_store(w, A, "a"), *b = make_store(w, B, "b");
+	crm_apply_report ar;
+	char cid[CRM_ID_LEN + 1], h0[65], h1[65];
+	trust(b, a);
+	add_contact(a, cid, "Ivan");
+	size_t sealed = 0;
+	CHECK(crm_seal(a, &sealed));
+	assert_int_equal(sealed, 1);
+	uint8_t *buf = NULL;
+	size_t len = 0, batches = 0;
+	uint64_t cursor = 0;
+	int more = 0;
+	CHECK(crm_export_buffer(a, 0, 0, NULL, 1u << 20, &buf, &len, &cursor, &batches, &more));
+	uint8_t *pack = NULL;
+	for (size_t i = 0; !pack && i + 12 <= len; i++)
+		if (memcmp(buf + i, "PACK", 4) == 0)
+			pack = buf + i;
+	assert_non_null(pack);
+	pack[8] = 0x2a, pack[9] = 0x00, pack[10] = 0x00, pack[11] = 0x03;   /* 704,643,075 objects */
+	state_hash(b, h0);
+	assert_int_equal(crm_import_buffer(b, buf, len, NULL, &ar, NULL), CRM_ECORRUPT);
+	assert_non_null(strstr(crm_error_last(), "objects"));
+	state_hash(b, h1);
+	assert_string_equal(h0, h1);
+	free(buf);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
@@ -494,6 +528,7 @@ int main(void)
 		T(test_apply__export_since_cursor_holds_nothing_new),
 		T(test_apply__import_sets_the_ref_of_every_node),
 		T(test_apply__altered_or_foreign_commits_are_refused),
+		T(test_apply__pack_claiming_more_objects_than_bytes_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
