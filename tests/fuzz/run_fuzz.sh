@@ -6,6 +6,8 @@
 # "token" (a join token and an OpenSSH key line).  CRM_FUZZ_SECONDS
 # overrides SECONDS (a long run); a crash leaves its input in
 # $CRM_FUZZ_ARTIFACTS (default: the temp dir, printed) and fails the test.
+# The mutation seed is fixed (CRM_FUZZ_SEED, default 1) so that a CI run
+# explores the same inputs every time; set another seed to explore more.
 set -euo pipefail
 bin=$1 seconds=${CRM_FUZZ_SECONDS:-$2}
 shift 2
@@ -53,7 +55,7 @@ done
 
 echo "fuzzing $(basename "$bin") for ${seconds}s from $(ls "$corpus" | wc -l) seeds"
 CRM_FUZZ_SEED_DIR="$corpus" TMPDIR="$work" "$bin" "$corpus" \
-	-max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+	-seed="${CRM_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
 	-artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 | tail -n 25
 status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then
