@@ -4,6 +4,7 @@
 #include "config.h"
 #include "error.h"
 #include "import.h"
+#include "import_int.h"   /* imp_word_in: the import's own field-list test */
 
 #include <ctype.h>
 #include <stdio.h>
@@ -38,10 +39,7 @@ static int check_fields(const char *key, const char *value, char *norm, size_t c
 			for (size_t i = 0; i < k; i++)
 				f[i] = s[i] == '-' ? '_' : (char)tolower((unsigned char)s[i]);
 			f[k] = '\0';
-			char padded[600], word[70];
-			snprintf(padded, sizeof(padded), " %s ", fields);
-			snprintf(word, sizeof(word), " %s ", f);
-			if (!strstr(padded, word))
+			if (!imp_word_in(fields, f))
 				return CRM_ERR(CRM_EINVAL, "%s: a %s has no import field '%s'; fields are: %s", key, entity,
 					       f, fields);
 			if (off + k + 2 >= cap)
