@@ -15,7 +15,9 @@
  *      groups are derived locally, so this checks crm_alias converged);
  *   3. strong-key duplicates are merged: on every replica no two listed
  *      companies share a tax id and no two listed contacts share their
- *      e-mail, unless a person kept such a pair apart (an undone merge).
+ *      e-mail, unless a person kept such a pair apart (an undone merge);
+ *   4. local derived data is exact on every replica: the full-text indexes
+ *      match their tables and the board's tables equal a rebuild.
  *
  * Actions: company add (tax ids from a small shared pool, so the same tax id
  * is created on two replicas), contact add (e-mails from a shared pool),
@@ -581,6 +583,7 @@ static int settle_and_check(crmt_world *w)
 	for (int i = 0; i < w->n && !w->failed; i++) {
 		crmt_check_strong_keys(w, i, "company");
 		crmt_check_strong_keys(w, i, "contact");
+		crmt_check_derived(w, i);
 	}
 	return w->failed ? -1 : 0;
 }

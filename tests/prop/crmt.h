@@ -134,4 +134,9 @@ void crmt_check_lists(crmt_world *w);
  * share a strong key (tax id; e-mail) unless a person kept them apart. */
 void crmt_check_strong_keys(crmt_world *w, int ri, const char *entity);
 
+/* Fail unless replica ri's local derived data is exact: every full-text index
+ * matches its table (FTS5 integrity-check) and crm_deal_board and
+ * crm_deal_counts equal a rebuild from the deals. */
+void crmt_check_derived(crmt_world *w, int ri);
+
 #endif
