@@ -19,6 +19,7 @@
 #include "db.h"
 #include "error.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,17 +74,33 @@ static int trigger_sql(crm_db *db, const char *table, const char *kind, char **o
 	return err == CRM_ENOTFOUND ? 0 : err;
 }
 
-/* "CREATE TRIGGER t_fts_au … ON t BEGIN …" with "WHEN old.rowid <= max" before BEGIN. */
+/* The first whole word `word` in sql[0, end), or NULL. */
+static const char *keyword(const char *sql, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = sql; (p = strstr(p, word)) != NULL && p + n <= end; p += n)
+		if (p > sql && isspace((unsigned char)p[-1]) && isspace((unsigned char)p[n]))
+			return p;
+	return NULL;
+}
+
+/* "CREATE TRIGGER t_fts_au … ON t [WHEN c] BEGIN …" with the condition
+ * "old.rowid <= max" added before BEGIN: "WHEN old.rowid <= max [AND (c)]". */
 static int guarded(crm_db *db, const char *sql, int64_t max)
 {
-	const char *at = strstr(sql, " BEGIN");
-	if (!at)
+	const char *begin = keyword(sql, sql + strlen(sql), "BEGIN");
+	if (!begin)
 		return CRM_ERR(CRM_EDB, "unexpected trigger text");
-	size_t len = strlen(sql) + 64;
+	const char *when = keyword(sql, begin, "WHEN");
+	size_t len = strlen(sql) + 80;
 	char *s = malloc(len);
 	if (!s)
 		return CRM_ERR(CRM_ENOMEM, "out of memory");
-	snprintf(s, len, "%.*s WHEN old.rowid <= %lld%s", (int)(at - sql), sql, (long long)max, at);
+	if (when)
+		snprintf(s, len, "%.*sWHEN old.rowid <= %lld AND (%.*s)\n%s", (int)(when - sql), sql, (long long)max,
+			 (int)(begin - when - 5), when + 5, begin);
+	else
+		snprintf(s, len, "%.*s WHEN old.rowid <= %lld\n%s", (int)(begin - sql), sql, (long long)max, begin);
 	int err = crm_db_exec(db, s);
 	free(s);
 	return err;
