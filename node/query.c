@@ -363,17 +363,22 @@ static int search_channels(json_t *arr, crm_store *st, const char *needle)
 		"  WHERE channels_fts MATCH ?1 AND ch.deleted = 0 AND c.deleted = 0 LIMIT 50)", match, NULL);
 }
 
-/* Names through FTS5, driven from the index with early stop per entity. */
+/* Names through FTS5, driven from the index with early stop per entity.  A
+ * contact or company hit that was merged away is reported as its group's
+ * survivor, with the survivor's own name, as lists show it; dedupe then
+ * keeps one line per group. */
 static int search_names(json_t *arr, crm_store *st, const char *match)
 {
 	return crm_query_rows(arr, st,
-		"SELECT * FROM (SELECT p.id, 'contact' AS entity, "
-		"  trim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) AS title, p.title AS detail "
-		"  FROM contacts_fts f JOIN contacts p ON p.rowid = f.rowid "
-		"  WHERE contacts_fts MATCH ?1 AND p.deleted = 0" NOT_MERGED("p") " LIMIT 50) "
-		"UNION ALL SELECT * FROM (SELECT c.id, 'company', c.name, c.tax_id FROM companies_fts f "
-		"  JOIN companies c ON c.rowid = f.rowid "
-		"  WHERE companies_fts MATCH ?1 AND c.deleted = 0" NOT_MERGED("c") " LIMIT 50) "
+		"SELECT * FROM (SELECT s.id, 'contact' AS entity, "
+		"  trim(coalesce(s.first_name, '') || ' ' || coalesce(s.last_name, '')) AS title, s.title AS detail "
+		"  FROM contacts_fts f JOIN contacts p ON p.rowid = f.rowid LEFT JOIN crm_alias a ON a.id = p.id "
+		"  JOIN contacts s ON s.id = coalesce(a.survivor, p.id) "
+		"  WHERE contacts_fts MATCH ?1 AND p.deleted = 0 AND s.deleted = 0 LIMIT 50) "
+		"UNION ALL SELECT * FROM (SELECT s.id, 'company', s.name, s.tax_id FROM companies_fts f "
+		"  JOIN companies c ON c.rowid = f.rowid LEFT JOIN crm_alias a ON a.id = c.id "
+		"  JOIN companies s ON s.id = coalesce(a.survivor, c.id) "
+		"  WHERE companies_fts MATCH ?1 AND c.deleted = 0 AND s.deleted = 0 LIMIT 50) "
 		"UNION ALL SELECT * FROM (SELECT d.id, 'deal', d.title, NULL FROM deals_fts f "
 		"  JOIN deals d ON d.rowid = f.rowid WHERE deals_fts MATCH ?1 AND d.deleted = 0 LIMIT 50)", match, NULL);
 }

@@ -142,4 +142,40 @@ expect_ok crm search 'petr"' --json
 expect_ok crm search 'AND OR NOT' --json
 expect_ok crm search 'petr*' --json
 
+# A merged-away record's name finds its group's survivor (the lowest id of
+# the group, whatever order `crm merge` names them in); the merged-away record
+# itself is never listed.
+expect_ok crm contact add --first Bobby --last Quillfeather --title Buyer --json
+BOBBY=$(json_get "$OUT" .id)
+expect_ok crm contact add --first Robert --last Quillfeather --title "Head of buying" --json
+ROBERT=$(json_get "$OUT" .id)
+expect_ok crm merge "$ROBERT" "$BOBBY"
+expect_ok crm contact show "$BOBBY" --json
+SURV=$(json_get "$OUT" .id)
+if [ "$SURV" = "$BOBBY" ]; then GONE=$ROBERT; GONE_FIRST=robert; else GONE=$BOBBY; GONE_FIRST=bobby; fi
+finds "$GONE_FIRST" "$SURV" contact
+misses "$GONE_FIRST" "$GONE"
+expect_ok crm contact list --json
+SURV_NAME="$(echo "$OUT" | jq -r ".[] | select(.id == \"$SURV\") | .first_name") Quillfeather"
+search_json "$GONE_FIRST"
+assert_json "$FOUND" "[.[] | select(.title == \"$SURV_NAME\")] | length == 1" \
+	"a hit through a merged-away name shows the survivor's name, as the list does"
+search_json "quillfeather"
+assert_json "$FOUND" '[.[] | select(.entity == "contact")] | length == 1' "a group is found once"
+expect_ok crm merge --undo "$ROBERT" "$BOBBY"
+finds "$GONE_FIRST" "$GONE" contact
+misses "$GONE_FIRST" "$SURV"
+expect_ok crm company add --name "Northwind Trading" --json
+NW=$(json_get "$OUT" .id)
+expect_ok crm company add --name "Nordvind LLC" --json
+NV=$(json_get "$OUT" .id)
+expect_ok crm merge "$NW" "$NV"
+expect_ok crm company show "$NV" --json
+CSURV=$(json_get "$OUT" .id)
+finds "nordvind" "$CSURV" company
+finds "northwind" "$CSURV" company
+expect_ok crm company delete "$CSURV"
+misses "nordvind" "$NW"
+misses "nordvind" "$NV"
+
 finish
