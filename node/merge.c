@@ -305,13 +305,19 @@ static int list_of(json_t **out, crm_store *st, const char *sql, const char *a1)
 	return err;
 }
 
+/* A contact's name, for lists a person reads. */
+#define CONTACT_NAME(id) "(SELECT trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) FROM contacts WHERE id = " id ")"
+
 int crm_conflicts_list(json_t **out, crm_store *st, int include_resolved)
 {
 	return list_of(out, st,
 		"SELECT c.id, c.tbl AS entity, c.row_id, c.col AS field, c.kept_value, c.kept_node, "
 		"coalesce(kn.name, c.kept_node) AS kept_by, c.lost_value, c.lost_node, "
 		"coalesce(ln.name, c.lost_node) AS set_aside_by, c.rule, c.detected_at, c.resolved, "
-		"s1.name AS kept_stage, s2.name AS lost_stage "
+		"s1.name AS kept_stage, s2.name AS lost_stage, CASE c.tbl "
+		"WHEN 'companies' THEN (SELECT name FROM companies WHERE id = c.row_id) "
+		"WHEN 'contacts' THEN " CONTACT_NAME("c.row_id") " "
+		"WHEN 'deals' THEN (SELECT title FROM deals WHERE id = c.row_id) END AS title "
 		"FROM crm_conflicts c LEFT JOIN crm_keys kn ON kn.node = c.kept_node "
 		"LEFT JOIN crm_keys ln ON ln.node = c.lost_node "
 		"LEFT JOIN stages s1 ON c.col = 'stage_id' AND s1.id = c.kept_value "
@@ -628,7 +634,10 @@ int crm_merge_survivor(crm_store *st, const char *id, char **out)
 int crm_duplicates_list(json_t **out, crm_store *st)
 {
 	return list_of(out, st,
-		"SELECT * FROM ("
+		"SELECT d.*, CASE d.entity WHEN 'company' THEN (SELECT name FROM companies WHERE id = d.id) "
+		"ELSE " CONTACT_NAME("d.id") " END AS title, CASE d.entity "
+		"WHEN 'company' THEN (SELECT name FROM companies WHERE id = d.other_id) "
+		"ELSE " CONTACT_NAME("d.other_id") " END AS other_title FROM ("
 		"SELECT 'contact' AS entity, min(a.owner_id, b.owner_id) AS id, max(a.owner_id, b.owner_id) AS other_id, "
 		"'same phone ' || a.normalized AS reason FROM channels a JOIN channels b ON a.normalized = b.normalized "
 		"AND a.owner_id < b.owner_id AND a.kind = 'phone' AND b.kind = 'phone' AND a.deleted = 0 AND b.deleted = 0 "

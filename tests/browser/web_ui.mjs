@@ -65,6 +65,60 @@ async function shot(page, name) {
 	await page.screenshot({path: join(SHOTS, `${name}.png`), fullPage: false});
 }
 
+/* The inbox's buttons against the CLI: a value set aside by a merge of
+ * another replica's change file is put back with "Use set-aside value"; a
+ * suggested duplicate is merged with "Merge", another kept apart. */
+async function inbox(page, url, acme) {
+	const DATA2 = join(DIR, 'data2');
+	const crm2 = (...args) => execFileSync(BIN, ['--data', DATA2, ...args], {encoding: 'utf8',
+		stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, HOME: DIR}}).trim();
+	crm2('init', '--name', 'Branch 2', '--branch', 'SPB', '--user', 'boris');
+	crm('trust', 'add', JSON.parse(crm2('whoami', '--json')).public_key, '--name', 'branch-2');
+	crm2('trust', 'add', crmJson('whoami').public_key, '--name', 'branch-1');
+	const ship = (from, to, file) => {
+		from('export-changes', join(DIR, file));
+		to('import-changes', join(DIR, file));
+	};
+	ship(crm, crm2, 'to2.bcf');
+	crm('company', 'set', acme, 'industry=Retail');
+	crm2('company', 'set', acme, 'industry=Wholesale');
+	ship(crm2, crm, 'to1.bcf');
+	const conflict = crmJson('conflicts').find((c) => c.row_id === acme && c.field === 'industry');
+	check(conflict && conflict.lost_value && conflict.lost_value !== crmJson('company', 'show', acme).industry,
+		'the CLI lists the industry set aside by the merge', conflict);
+	const p1 = crm('contact', 'add', '--first', 'Olga', '--last', 'Orlova', '--phone', '+7 921 000-11-22');
+	const p2 = crm('contact', 'add', '--first', 'Olga', '--last', 'Orlova-Kim', '--phone', '8 921 000 11 22');
+	const k1 = crm('contact', 'add', '--first', 'Pavel', '--last', 'Zorin');
+	const k2 = crm('contact', 'add', '--first', 'Pavel', '--last', 'Zorin');
+	const pairOf = (a, b) => (d) => (d.id === a && d.other_id === b) || (d.id === b && d.other_id === a);
+	check(crmJson('duplicates').some(pairOf(p1, p2)) && crmJson('duplicates').some(pairOf(k1, k2)),
+		'the CLI suggests both pairs');
+
+	await page.goto(url + '#/inbox');
+	await page.waitForSelector('[data-list="duplicates"] table');
+	await shot(page, 'inbox');
+	const row = page.locator('[data-list="conflicts"] tr', {hasText: conflict ? conflict.lost_value : 'industry'});
+	check((await row.textContent()).includes('Acme Trading'), 'a conflict names its record', await row.textContent());
+	const dupText = await page.textContent('[data-list="duplicates"]');
+	check(dupText.includes('Olga Orlova-Kim') && dupText.includes('Pavel Zorin'), 'suggested duplicates show names', dupText);
+	await row.getByRole('button', {name: 'Use set-aside value'}).click();
+	await page.waitForSelector('#flash:not([hidden])');
+	const after = crmJson('company', 'show', acme).industry;
+	check(conflict && after === conflict.lost_value, '"Use set-aside value" makes it current again', after);
+	check(!crmJson('conflicts').some((c) => conflict && c.id === conflict.id), 'and the conflict leaves the inbox');
+
+	await page.waitForSelector('[data-list="duplicates"] table');
+	const dupRow = (a) => page.locator('[data-list="duplicates"] tr', {has: page.locator(`a[href$="${a}"]`)});
+	await dupRow(p2).getByRole('button', {name: 'Merge'}).click();
+	await page.waitForFunction((id) => !document.querySelector(`[data-list="duplicates"] a[href$="${id}"]`), p2);
+	const s1 = crmJson('contact', 'show', p1).id, s2 = crmJson('contact', 'show', p2).id;
+	check(s1 === s2 && s1 === [p1, p2].sort()[0], '"Merge" merges the pair (either id opens the survivor)', [s1, s2]);
+	await dupRow(k2).getByRole('button', {name: 'Keep apart'}).click();
+	await page.waitForFunction((id) => !document.querySelector(`[data-list="duplicates"] a[href$="${id}"]`), k2);
+	check(!crmJson('duplicates').some(pairOf(k1, k2)) && crmJson('contact', 'show', k2).id === k2,
+		'"Keep apart" drops the suggestion and keeps both records');
+}
+
 async function main() {
 	// ---- data through the CLI, as a user would have it
 	crm('init', '--name', 'Branch 1', '--branch', 'MSK', '--user', 'anna');
@@ -227,9 +281,7 @@ async function main() {
 	await page.waitForSelector('[data-list="today"]');
 	check((await page.textContent('[data-list="today"]')).includes('Send the offer'), 'today\'s task is listed');
 	await shot(page, 'tasks');
-	await page.goto(url + '#/inbox');
-	await page.waitForSelector('[data-list="duplicates"]');
-	await shot(page, 'inbox');
+	await inbox(page, url, acme);
 	await page.goto(url + '#/sync');
 	await page.waitForFunction(() => document.querySelector('h1').textContent === 'Sync');
 	check((await page.textContent('main')).includes('Pending changes'), 'the sync screen shows pending changes');

@@ -678,7 +678,7 @@ async function viewInbox() {
 	view('Conflicts and duplicates',
 		h('div', {class: 'panel', 'data-list': 'conflicts'}, h('h2', {}, `Conflicts set aside by automatic merges (${conf.length})`),
 		  conf.length ? table(conf, [{label: 'Record', get: (r) => r.entity === 'companies' || r.entity === 'contacts' || r.entity === 'deals'
-			? link(r.entity.replace(/ies$/, 'y').replace(/s$/, ''), r.row_id, r.entity) : r.entity},
+			? link(r.entity.replace(/ies$/, 'y').replace(/s$/, ''), r.row_id, r.title || r.row_id) : r.entity},
 			{label: 'Field', get: (r) => r.field}, {label: 'Kept', get: (r) => `${r.kept_stage || r.kept_value || ''} (${r.kept_by || ''})`},
 			{label: 'Set aside', get: (r) => `${r.lost_stage || r.lost_value || ''} (${r.set_aside_by || ''})`},
 			{label: 'Rule', get: (r) => r.rule}, {label: 'When', get: (r) => day(r.detected_at)},
@@ -687,7 +687,8 @@ async function viewInbox() {
 			: h('p', {class: 'muted'}, 'No conflicts. Automatic merges set nothing aside.')),
 		h('div', {class: 'panel', 'data-list': 'duplicates'}, h('h2', {}, `Suggested duplicates (${dups.length})`),
 		  dups.length ? table(dups, [{label: 'Kind', get: (r) => r.entity},
-			{label: 'Record', get: (r) => link(r.entity, r.id)}, {label: 'Other', get: (r) => link(r.entity, r.other_id)},
+			{label: 'Record', get: (r) => link(r.entity, r.id, r.title || r.id)},
+			{label: 'Other', get: (r) => link(r.entity, r.other_id, r.other_title || r.other_id)},
 			{label: 'Why', get: (r) => r.reason},
 			{label: '', get: (r) => [act('Merge', () => api('POST', 'duplicates/merge', {a: r.id, b: r.other_id}), ''), ' ',
 				act('Keep apart', () => api('POST', 'duplicates/keep-apart', {a: r.id, b: r.other_id}))]}])
